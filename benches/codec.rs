@@ -1,0 +1,2 @@
+//! Codec throughput benchmark (filled in with the codec).
+fn main() {}
