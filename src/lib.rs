@@ -6,4 +6,5 @@
 //! libc call lives in the `tern-platform` crate; this crate forbids `unsafe`.
 #![forbid(unsafe_code)]
 
+pub mod fsm;
 pub mod wire;

@@ -26,7 +26,7 @@
 //! | unknown well-known attribute | session reset, Unrecognized Well-known Attribute | |
 //! | unknown optional transitive | kept, re-sent with the Partial bit | |
 //! | unknown optional non-transitive | dropped silently (RFC 4271 §5) | |
-//! | an attribute overrunning the attribute field | session reset, Malformed Attribute List | |
+//! | an attribute overrunning the attribute field | treat-as-withdraw (§4) | an MP attribute: session reset |
 
 use std::net::Ipv4Addr;
 
@@ -213,11 +213,27 @@ pub(crate) fn decode(buf: &[u8], nlri_present: bool, ctx: &Ctx) -> Result<AttrsD
 
     while !r.is_empty() {
         let start = r.rest();
-        let overrun = || DecodeError::malformed_attribute_list("attribute overruns the path attribute field");
-        let flags = r.u8().ok_or_else(overrun)?;
-        let type_code = r.u8().ok_or_else(overrun)?;
+        // RFC 7606 §4: an attribute header cut short, or a length running past the Total Path
+        // Attribute Length, is treat-as-withdraw; the NLRI field is found from the total
+        // length. Only a truncated MP attribute resets the session: its NLRI are lost (§7.11).
+        let framing = |type_code| AttrFault {
+            type_code,
+            action: AttrAction::TreatAsWithdraw,
+            subcode: MALFORMED_ATTRIBUTE_LIST,
+            reason: "attribute overruns the path attribute field",
+        };
+        let (Some(flags), Some(type_code)) = (r.u8(), r.u8()) else {
+            out.faults.push(framing(0));
+            break;
+        };
         let len = if flags & FLAG_EXTENDED_LENGTH != 0 { r.u16() } else { r.u8().map(u16::from) };
-        let value = len.and_then(|l| r.take(usize::from(l))).ok_or_else(overrun)?;
+        let Some(value) = len.and_then(|l| r.take(usize::from(l))) else {
+            if matches!(type_code, MP_REACH_NLRI | MP_UNREACH_NLRI) {
+                return Err(DecodeError::malformed_attribute_list("MP attribute overruns the path attribute field"));
+            }
+            out.faults.push(framing(type_code));
+            break;
+        };
         let raw = &start[..start.len() - r.remaining()];
 
         let Some(rule) = rule(type_code) else {
@@ -467,8 +483,8 @@ pub(crate) fn put_attr(out: &mut Vec<u8>, flags: u8, type_code: u8, value: impl 
     }
 }
 
-/// Which attributes an encode call writes, relative to the MP attributes (types 14, 15) that
-/// the UPDATE encoder slots in between.
+/// Which attributes an encode call writes: those with type codes below or above the MP
+/// attributes (types 14, 15), which the UPDATE encoder writes before both (RFC 7606 §5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Part {
     BeforeMp,

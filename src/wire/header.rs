@@ -42,7 +42,10 @@ impl MessageType {
             MessageType::Update => 23,
             MessageType::Notification => 21,
             MessageType::Keepalive => 19,
-            MessageType::RouteRefresh => 23,
+            // 23 really, but a 22-octet BoRR/EoRR must reach the body decoder: it has its
+            // subtype and calls for ROUTE-REFRESH Message Error, not Bad Message Length
+            // (RFC 7313 §5). The body decoder checks the length.
+            MessageType::RouteRefresh => 22,
         }
     }
 

@@ -227,13 +227,15 @@ impl Update {
 
         let at = out.len();
         out.put_u16(0);
-        self.attrs.encode_part(ctx, Part::BeforeMp, out);
+        // RFC 7606 §5.1: MP_REACH_NLRI / MP_UNREACH_NLRI go first, so that a receiver can
+        // still find the NLRI when a later attribute is malformed.
         if let Some(m) = &self.mp_reach {
             put_mp_reach(ctx, m.family, &m.next_hop, &m.nlri, out);
         }
         if let Some(m) = &self.mp_unreach {
             put_mp_unreach(ctx, m.family, &m.withdrawn, out);
         }
+        self.attrs.encode_part(ctx, Part::BeforeMp, out);
         self.attrs.encode_part(ctx, Part::AfterMp, out);
         out.patch_u16(at, (out.len() - at - 2) as u16);
 
@@ -330,10 +332,11 @@ impl UpdateEncoder {
             out.put_u16(0);
             let at = out.len();
             out.put_u16(0);
-            out.extend_from_slice(&self.before_mp);
+            // MP_REACH_NLRI first (RFC 7606 §5.1).
             if let Some(nh) = &self.mp_next_hop {
                 put_mp_reach(&self.ctx, self.family, nh, chunk, out);
             }
+            out.extend_from_slice(&self.before_mp);
             out.extend_from_slice(&self.after_mp);
             out.patch_u16(at, (out.len() - at - 2) as u16);
             if self.mp_next_hop.is_none() {
