@@ -1,10 +1,21 @@
 //! tern: a BGP-4 router for small hosts.
 //!
-//! The crate is organised as DESIGN.md lays out: a pure protocol core (`wire`, and
-//! later `fsm`, `rib`, `policy`) that does no I/O and reads no clock, and around it the
-//! threads that own sockets, timers and the kernel. Everything that needs `unsafe` or a
+//! The crate is organised as DESIGN.md lays out: a pure protocol core that does no I/O and
+//! reads no clock ([`wire`], [`fsm`]), and around it the threads that own sockets and
+//! timers ([`session`], [`dispatcher`], [`clock`]), joined by the typed channels of
+//! [`channels`] and driven through the [`router`] API. Everything that needs `unsafe` or a
 //! libc call lives in the `tern-platform` crate; this crate forbids `unsafe`.
 #![forbid(unsafe_code)]
 
+pub mod channels;
+pub mod clock;
+pub mod connection;
+pub mod dispatcher;
 pub mod fsm;
+pub mod log;
+pub mod router;
+pub mod session;
+pub mod threads;
 pub mod wire;
+
+pub use router::{NeighborConfig, Router, RouterConfig};

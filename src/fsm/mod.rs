@@ -602,16 +602,19 @@ impl Fsm {
         self.sync_state(Cause::OpenReceived, out);
     }
 
-    /// RFC 4271 §6.8 on receipt of an OPEN on `conn`: if the other connection has heard the
-    /// peer's OPEN too, the one initiated by the speaker with the higher BGP identifier
-    /// survives (RFC 6286 §2.3: the higher AS number when identifiers are equal).
+    /// RFC 4271 §6.8 on receipt of an OPEN on `conn` while the peer has another connection:
+    /// the one initiated by the speaker with the higher BGP identifier survives (RFC 6286
+    /// §2.3: the higher AS number when identifiers are equal).
+    ///
+    /// Both connections lead to the same configured neighbor, so the identifier in this OPEN
+    /// is the peer's identifier on the other connection too ("known by other means" in
+    /// §6.8). tern therefore resolves at the first OPEN, whatever state the other connection
+    /// is in, rather than waiting for that one's OPEN: no KEEPALIVE is ever sent on a
+    /// connection that is about to lose, so the peer cannot reach Established on it.
     fn resolve_collision(&mut self, conn: ConnId, negotiated: &Negotiated, out: &mut Vec<Action>) -> Resolution {
         let Some(other) = self.conns.iter().find(|c| c.id != conn) else { return Resolution::NoCollision };
         let other_id = other.id;
         let other_established = other.progress == Progress::Established;
-        if !matches!(other.progress, Progress::OpenConfirm | Progress::Established) {
-            return Resolution::NoCollision;
-        }
         let this_dir = self.conns.iter().find(|c| c.id == conn).map(|c| c.direction).unwrap_or(Direction::Inbound);
         let (keep_dir, reason) = if other_established && !self.cfg.deterministic_collision_resolution {
             (other.direction, "the existing session is established".to_string())

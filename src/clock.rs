@@ -1,0 +1,69 @@
+//! The clock thread: one for the whole router, ticking at a fixed resolution.
+//!
+//! Runners register an atomic deadline (milliseconds since [`Epoch`]) and a bounded tick
+//! channel. On every tick the clock reads each deadline and sends `Tick(now)` to the runners
+//! that are due; a runner that has not consumed its previous tick is not sent another. The
+//! FSM compares its timer deadlines with the `now` it is given, so lateness is at most one
+//! resolution.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{select, tick, Receiver, Sender};
+use slog::{debug, Logger};
+
+use crate::channels::{ClockMsg, Tick};
+
+/// No deadline.
+pub const NEVER: u64 = u64::MAX;
+
+/// The reference point for deadlines stored as integers.
+#[derive(Debug, Clone, Copy)]
+pub struct Epoch(pub Instant);
+
+impl Epoch {
+    pub fn now() -> Epoch {
+        Epoch(Instant::now())
+    }
+
+    /// `t` as milliseconds since the epoch, rounded down so a deadline is never reported
+    /// later than it is.
+    pub fn millis(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.0).as_millis() as u64
+    }
+
+    pub fn store(&self, slot: &AtomicU64, deadline: Option<Instant>) {
+        slot.store(deadline.map_or(NEVER, |t| self.millis(t)), Ordering::Relaxed);
+    }
+}
+
+pub fn run(resolution: Duration, epoch: Epoch, rx: Receiver<ClockMsg>, log: Logger) {
+    let ticker = tick(resolution);
+    let mut runners: HashMap<u64, (Arc<AtomicU64>, Sender<Tick>)> = HashMap::new();
+    debug!(log, "clock started"; "resolution_ms" => resolution.as_millis() as u64);
+    loop {
+        select! {
+            recv(rx) -> msg => match msg {
+                Ok(ClockMsg::Register { id, deadline, tx }) => {
+                    runners.insert(id, (deadline, tx));
+                }
+                Ok(ClockMsg::Unregister(id)) => {
+                    runners.remove(&id);
+                }
+                Ok(ClockMsg::Exit) | Err(_) => break,
+            },
+            recv(ticker) -> t => {
+                let now = t.unwrap_or_else(|_| Instant::now());
+                let now_ms = epoch.millis(now);
+                for (deadline, tx) in runners.values() {
+                    if deadline.load(Ordering::Relaxed) <= now_ms {
+                        let _ = tx.try_send(Tick(now));
+                    }
+                }
+            }
+        }
+    }
+    debug!(log, "clock stopped");
+}

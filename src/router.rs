@@ -1,0 +1,320 @@
+//! The library API: build a router, give it neighbors, watch them, stop it.
+//!
+//! [`Router::start`] binds the listen addresses and starts the clock and one dispatcher per
+//! address; [`Router::add_neighbor`] starts a session runner per peer; [`Router::shutdown`]
+//! sends every peer Cease / Administrative Shutdown and joins every thread the router
+//! started. The daemon (`ternd`) and the configuration file sit on top of this API.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use crossbeam_channel::{bounded, unbounded, Sender};
+use slog::{info, o, Logger};
+
+use crate::channels::{ClockMsg, Control, RunnerMsg};
+use crate::clock::{self, Epoch, NEVER};
+use crate::connection::{Listener, SocketOpts, Transport};
+use crate::dispatcher::{self, DispatchTable};
+use crate::fsm::{Fsm, SessionConfig, Stop};
+use crate::session::status::{PeerStatus, Snapshot};
+use crate::session::{self, RunnerSetup};
+use crate::threads::Threads;
+
+/// The BGP port.
+pub const BGP_PORT: u16 = 179;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouterConfig {
+    pub asn: u32,
+    pub router_id: Ipv4Addr,
+    pub listen: Vec<SocketAddr>,
+    /// The clock thread's tick.
+    pub resolution: Duration,
+}
+
+impl RouterConfig {
+    pub fn new(asn: u32, router_id: Ipv4Addr) -> RouterConfig {
+        RouterConfig {
+            asn,
+            router_id,
+            listen: vec![SocketAddr::from(([0, 0, 0, 0], BGP_PORT)), SocketAddr::from(([0u16; 8], BGP_PORT))],
+            resolution: Duration::from_millis(100),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeighborConfig {
+    pub name: String,
+    pub address: IpAddr,
+    pub port: u16,
+    pub local_address: Option<IpAddr>,
+    pub md5_key: Option<String>,
+    /// GTSM with this many hops (1: directly connected).
+    pub ttl_security: Option<u8>,
+    /// Added without starting the session (the operator disabled it); `Control::Start`
+    /// starts it.
+    pub admin_down: bool,
+    pub session: SessionConfig,
+}
+
+impl NeighborConfig {
+    /// A neighbor with the router's AS and identifier and default timers.
+    pub fn new(name: &str, address: IpAddr, remote_asn: u32, router: &RouterConfig) -> NeighborConfig {
+        NeighborConfig {
+            name: name.to_string(),
+            address,
+            port: BGP_PORT,
+            local_address: None,
+            md5_key: None,
+            ttl_security: None,
+            admin_down: false,
+            session: SessionConfig::new(router.asn, router.router_id, Some(remote_asn)),
+        }
+    }
+
+    fn socket_opts(&self, resolution: Duration) -> SocketOpts {
+        SocketOpts {
+            local_addr: self.local_address,
+            md5_key: self.md5_key.as_ref().map(|k| k.as_bytes().to_vec()),
+            ttl_security: self.ttl_security,
+            write_timeout: resolution.min(Duration::from_millis(50)),
+        }
+    }
+}
+
+struct Peer {
+    cfg: NeighborConfig,
+    tx: Sender<RunnerMsg>,
+    status: Arc<Snapshot<PeerStatus>>,
+    join: JoinHandle<()>,
+    clock_id: u64,
+}
+
+pub struct Router {
+    cfg: RouterConfig,
+    transport: Arc<dyn Transport>,
+    log: Logger,
+    epoch: Epoch,
+    threads: Threads,
+    clock_tx: Sender<ClockMsg>,
+    clock: Option<JoinHandle<()>>,
+    listeners: Vec<(Arc<dyn Listener>, JoinHandle<()>)>,
+    dispatch_stop: Arc<AtomicBool>,
+    table: DispatchTable,
+    peers: HashMap<IpAddr, Peer>,
+    next_clock_id: u64,
+    unknown_connections: Arc<AtomicU64>,
+    stopped: bool,
+}
+
+impl Router {
+    /// Binds every listen address and starts the clock and the dispatchers. Fails, with
+    /// nothing left running, when an address cannot be bound.
+    pub fn start(cfg: RouterConfig, transport: Arc<dyn Transport>, log: Logger) -> anyhow::Result<Router> {
+        let log = log.new(o!("router_id" => cfg.router_id.to_string()));
+        let mut bound = Vec::new();
+        for addr in &cfg.listen {
+            let listener = transport.listen(*addr).with_context(|| format!("cannot listen on {addr}"))?;
+            bound.push(listener);
+        }
+        let threads = Threads::default();
+        let epoch = Epoch::now();
+        let (clock_tx, clock_rx) = unbounded();
+        let clock_log = log.new(o!("unit" => "clock"));
+        let resolution = cfg.resolution;
+        let clock = threads.spawn("tern-clock".into(), move || clock::run(resolution, epoch, clock_rx, clock_log))?;
+        let mut router = Router {
+            cfg,
+            transport,
+            log,
+            epoch,
+            threads,
+            clock_tx,
+            clock: Some(clock),
+            listeners: Vec::new(),
+            dispatch_stop: Arc::new(AtomicBool::new(false)),
+            table: DispatchTable::default(),
+            peers: HashMap::new(),
+            next_clock_id: 0,
+            unknown_connections: Arc::new(AtomicU64::new(0)),
+            stopped: false,
+        };
+        for listener in bound {
+            let addr = listener.local_addr();
+            let log = router.log.new(o!("unit" => "dispatcher", "listen_address" => addr.to_string()));
+            let (l, table, stop, unknown) = (
+                listener.clone(),
+                router.table.clone(),
+                router.dispatch_stop.clone(),
+                router.unknown_connections.clone(),
+            );
+            let join = router
+                .threads
+                .spawn(format!("tern-ls-{addr}"), move || dispatcher::run(l, table, stop, unknown, log))?;
+            router.listeners.push((listener, join));
+        }
+        info!(router.log, "router started"; "asn" => router.cfg.asn, "listen" => ?router.cfg.listen);
+        Ok(router)
+    }
+
+    pub fn config(&self) -> &RouterConfig {
+        &self.cfg
+    }
+
+    /// The addresses actually bound (useful with port 0).
+    pub fn listen_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().map(|(l, _)| l.local_addr()).collect()
+    }
+
+    /// Starts a session with a new neighbor.
+    pub fn add_neighbor(&mut self, n: NeighborConfig) -> anyhow::Result<()> {
+        let address = dispatcher::canonical(n.address);
+        if self.peers.contains_key(&address) {
+            bail!("neighbor {} ({}) is already configured", n.address, n.name);
+        }
+        if let Some(key) = &n.md5_key {
+            for (l, _) in &self.listeners {
+                l.set_peer_key(address, Some(key.as_bytes()))
+                    .with_context(|| format!("cannot set the TCP-MD5 key for {address} on {}", l.local_addr()))?;
+            }
+        }
+        let (tx, rx) = unbounded();
+        let (tick_tx, ticks) = bounded(1);
+        let deadline = Arc::new(AtomicU64::new(NEVER));
+        let status = Snapshot::new(PeerStatus::new(n.name.clone(), address));
+        let seed = u64::from(u32::from(self.cfg.router_id)) << 32 ^ hash_ip(address);
+        let setup = RunnerSetup {
+            name: n.name.clone(),
+            address,
+            port: n.port,
+            opts: n.socket_opts(self.cfg.resolution),
+            fsm: Fsm::new(n.session.clone(), seed),
+            transport: self.transport.clone(),
+            rx,
+            tx: tx.clone(),
+            ticks,
+            deadline: deadline.clone(),
+            epoch: self.epoch,
+            status: status.clone(),
+            threads: self.threads.clone(),
+            log: self.log.new(o!("neighbor" => address.to_string(), "neighbor_name" => n.name.clone())),
+        };
+        let join = self.threads.spawn(format!("tern-ss-{address}"), move || session::run(setup))?;
+        let clock_id = self.next_clock_id;
+        self.next_clock_id += 1;
+        let _ = self.clock_tx.send(ClockMsg::Register { id: clock_id, deadline, tx: tick_tx });
+        self.table.write().unwrap_or_else(|e| e.into_inner()).insert(address, tx.clone());
+        if !n.admin_down {
+            let _ = tx.send(RunnerMsg::Control(Control::Start));
+        }
+        self.peers.insert(address, Peer { cfg: n, tx, status, join, clock_id });
+        Ok(())
+    }
+
+    /// Ends the session with a neighbor (Cease / Peer De-configured) and forgets it.
+    pub fn remove_neighbor(&mut self, address: IpAddr) -> anyhow::Result<()> {
+        let address = dispatcher::canonical(address);
+        let peer = self.peers.remove(&address).with_context(|| format!("no neighbor {address}"))?;
+        self.end_peer(address, peer, Stop::deconfigured());
+        Ok(())
+    }
+
+    fn end_peer(&mut self, address: IpAddr, peer: Peer, stop: Stop) {
+        self.table.write().unwrap_or_else(|e| e.into_inner()).remove(&address);
+        let _ = peer.tx.send(RunnerMsg::Control(Control::Exit(stop)));
+        let _ = peer.join.join();
+        let _ = self.clock_tx.send(ClockMsg::Unregister(peer.clock_id));
+        if peer.cfg.md5_key.is_some() {
+            for (l, _) in &self.listeners {
+                let _ = l.set_peer_key(address, None);
+            }
+        }
+    }
+
+    /// Sends an operator command to a neighbor's session.
+    pub fn control(&self, address: IpAddr, control: Control) -> anyhow::Result<()> {
+        let peer = self.peers.get(&dispatcher::canonical(address)).with_context(|| format!("no neighbor {address}"))?;
+        peer.tx
+            .send(RunnerMsg::Control(control))
+            .map_err(|_| anyhow::anyhow!("the session runner of {address} has stopped"))?;
+        Ok(())
+    }
+
+    pub fn neighbor(&self, address: IpAddr) -> Option<Arc<PeerStatus>> {
+        self.peers.get(&dispatcher::canonical(address)).map(|p| p.status.load())
+    }
+
+    pub fn neighbors(&self) -> Vec<Arc<PeerStatus>> {
+        let mut all: Vec<_> = self.peers.values().map(|p| p.status.load()).collect();
+        all.sort_by_key(|s| s.address);
+        all
+    }
+
+    /// Connections refused because they came from no configured neighbor.
+    pub fn unknown_connections(&self) -> u64 {
+        self.unknown_connections.load(Ordering::Relaxed)
+    }
+
+    /// Threads this router started that are still running.
+    pub fn live_threads(&self) -> usize {
+        self.threads.live()
+    }
+
+    /// A handle that counts this router's threads after it is gone.
+    pub fn threads(&self) -> Threads {
+        self.threads.clone()
+    }
+
+    /// Stops every session with Cease / Administrative Shutdown (and `message`, RFC 9003),
+    /// then the dispatchers and the clock, and joins every thread.
+    pub fn shutdown(mut self, message: Option<String>) {
+        self.stop(message);
+    }
+
+    fn stop(&mut self, message: Option<String>) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        info!(self.log, "router received shutdown request, stopping sessions"; "asn" => self.cfg.asn);
+        let peers: Vec<(IpAddr, Peer)> = self.peers.drain().collect();
+        for (_, peer) in &peers {
+            let _ = peer.tx.send(RunnerMsg::Control(Control::Exit(Stop::shutdown(message.clone()))));
+        }
+        for (address, peer) in peers {
+            self.end_peer(address, peer, Stop::shutdown(message.clone()));
+        }
+        self.dispatch_stop.store(true, Ordering::SeqCst);
+        for (listener, join) in self.listeners.drain(..) {
+            listener.close();
+            let _ = join.join();
+        }
+        let _ = self.clock_tx.send(ClockMsg::Exit);
+        if let Some(c) = self.clock.take() {
+            let _ = c.join();
+        }
+        info!(self.log, "router stopped");
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        self.stop(None);
+    }
+}
+
+fn hash_ip(ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(v4) => u64::from(u32::from(v4)),
+        IpAddr::V6(v6) => {
+            let v = u128::from(v6);
+            (v as u64) ^ ((v >> 64) as u64)
+        }
+    }
+}

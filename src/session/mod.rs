@@ -1,0 +1,493 @@
+//! The session runner: one thread per peer that owns the peer's FSM and its connections and
+//! turns the FSM's actions into I/O.
+//!
+//! The runner waits on its input channel and its tick channel, feeds each event to
+//! [`Fsm::handle`] with the current time, and executes the returned actions in order:
+//! spawning connector threads, encoding and writing messages, closing connections, logging
+//! transitions, publishing the peer's status. It never blocks for longer than a connection's
+//! write timeout on anything but its own input, so keepalives leave on time whatever else
+//! happens.
+//!
+//! Closing is graceful: after the last message the runner shuts down its write side and
+//! lets the reader drain until the peer closes too (or [`CLOSE_GRACE`] passes), so a
+//! NOTIFICATION is not lost to a TCP reset.
+
+pub mod reader;
+pub mod status;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{select, Receiver, Sender};
+use slog::{debug, info, o, trace, warn, Logger};
+
+use crate::channels::{Control, ReadEvent, RunnerMsg, Tick};
+use crate::clock::Epoch;
+use crate::connection::{Connection, SocketOpts, Transport};
+use crate::fsm::{Action, ConnId, Direction, Fsm, Input, Note, State};
+use crate::threads::Threads;
+use crate::wire::{Ctx, Message};
+use status::{PeerStatus, Snapshot};
+
+/// How long a closed connection may linger for the peer to read our last message.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Everything a runner needs, handed over when it is spawned.
+pub struct RunnerSetup {
+    pub name: String,
+    pub address: IpAddr,
+    pub port: u16,
+    pub opts: SocketOpts,
+    pub fsm: Fsm,
+    pub transport: Arc<dyn Transport>,
+    pub rx: Receiver<RunnerMsg>,
+    pub tx: Sender<RunnerMsg>,
+    pub ticks: Receiver<Tick>,
+    pub deadline: Arc<AtomicU64>,
+    pub epoch: Epoch,
+    pub status: Arc<Snapshot<PeerStatus>>,
+    pub threads: Threads,
+    pub log: Logger,
+}
+
+struct Live {
+    conn: Box<dyn Connection>,
+    direction: Direction,
+    reader: Option<JoinHandle<()>>,
+    out: Vec<u8>,
+    log: Logger,
+}
+
+struct Closing {
+    id: ConnId,
+    conn: Box<dyn Connection>,
+    reader: Option<JoinHandle<()>>,
+    deadline: Instant,
+}
+
+struct Runner {
+    s: RunnerSetup,
+    state: Arc<AtomicU8>,
+    conns: HashMap<ConnId, Live>,
+    closing: Vec<Closing>,
+    connectors: Vec<(ConnId, JoinHandle<()>)>,
+    actions: Vec<Action>,
+    status: PeerStatus,
+    dirty: bool,
+    exit: bool,
+}
+
+/// Runs a peer's session until it is told to exit.
+pub fn run(s: RunnerSetup) {
+    let state = Arc::new(AtomicU8::new(State::Idle as u8));
+    let st = state.clone();
+    let log = s.log.new(o!(
+        "unit" => "session_runner",
+        "fsm_state" => slog::FnValue(move |_| state_name(st.load(Ordering::Relaxed))),
+    ));
+    let status = PeerStatus::new(s.name.clone(), s.address);
+    let mut r = Runner {
+        s: RunnerSetup { log, ..s },
+        state,
+        conns: HashMap::new(),
+        closing: Vec::new(),
+        connectors: Vec::new(),
+        actions: Vec::new(),
+        status,
+        dirty: true,
+        exit: false,
+    };
+    info!(r.s.log, "starting peer state machine"; "params" => ?r.s.fsm.config());
+    r.run();
+}
+
+fn state_name(v: u8) -> &'static str {
+    [State::Idle, State::Connect, State::Active, State::OpenSent, State::OpenConfirm, State::Established]
+        .into_iter()
+        .find(|s| *s as u8 == v)
+        .map_or("unknown", State::name)
+}
+
+impl Runner {
+    fn run(&mut self) {
+        while !self.exit {
+            let flushing = self.conns.values().any(|c| !c.out.is_empty());
+            let event = if flushing {
+                select! {
+                    recv(self.s.rx) -> m => m.ok().map(Event::Msg),
+                    recv(self.s.ticks) -> t => t.ok().map(|t| Event::Tick(t.0)),
+                    default => Some(Event::Flush),
+                }
+            } else {
+                select! {
+                    recv(self.s.rx) -> m => m.ok().map(Event::Msg),
+                    recv(self.s.ticks) -> t => t.ok().map(|t| Event::Tick(t.0)),
+                }
+            };
+            match event {
+                Some(Event::Msg(m)) => self.message(m),
+                Some(Event::Tick(now)) => {
+                    self.feed(now, Input::Tick);
+                    self.reap_closing(now, false);
+                    self.publish();
+                }
+                Some(Event::Flush) => {}
+                // Every sender is gone: the router itself went away.
+                None => self.message(RunnerMsg::Control(Control::Exit(crate::fsm::Stop::shutdown(None)))),
+            }
+            self.flush_all();
+            if self.dirty {
+                self.publish();
+            }
+            let closing = self.closing.iter().map(|c| c.deadline).min();
+            let next = [self.s.fsm.next_deadline(), closing].into_iter().flatten().min();
+            self.s.epoch.store(&self.s.deadline, next);
+        }
+        self.shutdown();
+    }
+
+    fn message(&mut self, msg: RunnerMsg) {
+        let now = Instant::now();
+        match msg {
+            RunnerMsg::Accepted(conn) => {
+                let id = self.s.fsm.next_conn_id();
+                if let Err(e) = conn.apply(&self.s.opts) {
+                    warn!(self.s.log, "cannot set socket options on accepted connection, closing"; "error" => %e);
+                    conn.close();
+                    return;
+                }
+                debug!(self.s.log, "accepted inbound connection"; "peer" => %conn.peer_addr(), "connection_id" => id);
+                self.adopt(now, id, conn, Direction::Inbound);
+            }
+            RunnerMsg::Connected { conn: id, result } => {
+                if let Some(i) = self.connectors.iter().position(|(c, _)| *c == id) {
+                    let (_, handle) = self.connectors.swap_remove(i);
+                    let _ = handle.join();
+                }
+                match result {
+                    Ok(conn) => {
+                        info!(self.s.log, "outbound connection established"; "local" => %conn.local_addr(), "peer" => %conn.peer_addr(), "connection_id" => id);
+                        self.adopt(now, id, conn, Direction::Outbound);
+                    }
+                    Err(e) => {
+                        debug!(self.s.log, "outbound connection failed"; "error" => %e, "connection_id" => id);
+                        self.status.last_error = Some(format!("connect: {e}"));
+                        self.feed(now, Input::TcpFailed { conn: id });
+                    }
+                }
+            }
+            RunnerMsg::Read { conn, event } => self.read_event(now, conn, event),
+            RunnerMsg::Control(c) => {
+                debug!(self.s.log, "received control"; "control" => ?c);
+                match c {
+                    Control::Start => self.feed(now, Input::ManualStart),
+                    Control::Stop(stop) => self.feed(now, Input::ManualStop(stop)),
+                    Control::Exit(stop) => {
+                        info!(self.s.log, "session runner received shutdown request");
+                        self.feed(now, Input::ManualStop(stop));
+                        self.exit = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes a new connection in; the FSM decides whether it stays.
+    fn adopt(&mut self, now: Instant, id: ConnId, conn: Box<dyn Connection>, direction: Direction) {
+        let log = self.s.log.new(o!(
+            "connection_id" => id,
+            "direction" => direction.name(),
+            "connection_local" => conn.local_addr().to_string(),
+            "connection_peer" => conn.peer_addr().to_string(),
+        ));
+        self.conns.insert(id, Live { conn, direction, reader: None, out: Vec::new(), log });
+        self.feed(now, Input::TcpConnected { conn: id, direction });
+        let Some(live) = self.conns.get_mut(&id) else { return };
+        match live.conn.reader() {
+            Ok(stream) => {
+                let (tx, cfg) = (self.s.tx.clone(), self.s.fsm.config().clone());
+                let spawned = self
+                    .s
+                    .threads
+                    .spawn(format!("tern-rd-{}", self.s.address), move || reader::run(id, stream, cfg, tx));
+                match spawned {
+                    Ok(h) => live.reader = Some(h),
+                    Err(e) => {
+                        warn!(live.log, "cannot start reader thread"; "error" => %e);
+                        self.feed(now, Input::TcpFailed { conn: id });
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(live.log, "cannot clone connection for reading"; "error" => %e);
+                self.feed(now, Input::TcpFailed { conn: id });
+            }
+        }
+    }
+
+    fn read_event(&mut self, now: Instant, conn: ConnId, event: ReadEvent) {
+        if let Some(i) = self.closing.iter().position(|c| c.id == conn) {
+            if matches!(event, ReadEvent::Closed(_)) {
+                let c = self.closing.swap_remove(i);
+                finish_close(c);
+            }
+            return;
+        }
+        match event {
+            ReadEvent::Message(decoded) => {
+                let kind = decoded.message.message_type();
+                self.status.received.count(kind);
+                self.dirty = true;
+                if let Some(live) = self.conns.get(&conn) {
+                    debug!(live.log, "recv {} message", kind.name(); "message" => kind.name(), "message_contents" => %Contents(&decoded.message));
+                    for fault in &decoded.faults {
+                        warn!(live.log, "malformed attribute repaired (RFC 7606)"; "fault" => %fault);
+                    }
+                }
+                self.status.attribute_faults += decoded.faults.len() as u64;
+                match &decoded.message {
+                    Message::Update(u) => {
+                        let (a, w) = u.prefix_counts();
+                        self.status.prefixes_announced += a as u64;
+                        self.status.prefixes_withdrawn += w as u64;
+                    }
+                    Message::Notification(n) => {
+                        info!(self.s.log, "received notification: {}", n; "connection_id" => conn);
+                        self.status.last_notification_received = Some(n.clone());
+                    }
+                    _ => {}
+                }
+                self.feed(now, Input::Message { conn, message: decoded.message });
+            }
+            ReadEvent::Error(error) => {
+                warn!(self.s.log, "malformed message from peer"; "error" => %error, "connection_id" => conn);
+                self.status.last_error = Some(error.to_string());
+                self.feed(now, Input::DecodeError { conn, error });
+            }
+            ReadEvent::Closed(err) => {
+                if let Some(live) = self.conns.get(&conn) {
+                    info!(live.log, "connection closed by peer"; "error" => err.as_ref().map(|e| e.to_string()));
+                }
+                self.feed(now, Input::TcpFailed { conn });
+            }
+        }
+    }
+
+    fn feed(&mut self, now: Instant, input: Input) {
+        let mut actions = std::mem::take(&mut self.actions);
+        self.s.fsm.handle(now, input, &mut actions);
+        for action in actions.drain(..) {
+            self.execute(now, action);
+        }
+        self.actions = actions;
+    }
+
+    fn execute(&mut self, now: Instant, action: Action) {
+        match action {
+            Action::Connect { conn } => self.connect(conn),
+            Action::Send { conn, message } => self.send(conn, message),
+            Action::Close { conn } => self.close(now, conn),
+            Action::Transition { from, to, cause } => {
+                info!(self.s.log, "fsm transition {} -> {}", from, to; "cause" => %cause);
+                self.state.store(to as u8, Ordering::Relaxed);
+                self.status.state = to;
+                self.status.since = SystemTime::now();
+                self.dirty = true;
+            }
+            Action::Established { conn, negotiated } => {
+                let live = self.conns.get(&conn);
+                info!(self.s.log, "session established";
+                    "peer_asn" => negotiated.peer_asn, "peer_id" => %negotiated.peer_id,
+                    "hold_time" => negotiated.hold_time, "families" => ?negotiated.families,
+                    "connection_id" => conn, "direction" => live.map(|l| l.direction.name()));
+                self.status.connection = live.map(|l| (l.conn.local_addr(), l.conn.peer_addr()));
+                self.status.negotiated = Some(*negotiated);
+                self.status.established_at = Some(SystemTime::now());
+                self.status.established_count += 1;
+                self.dirty = true;
+            }
+            Action::Down { cause } => {
+                info!(self.s.log, "session down"; "cause" => %cause);
+                self.status.connection = None;
+                self.status.negotiated = None;
+                self.status.established_at = None;
+                self.status.last_error = Some(cause.to_string());
+                self.dirty = true;
+            }
+            Action::Update(update) => {
+                trace!(self.s.log, "update handed to routing"; "update" => %update);
+            }
+            Action::RouteRefresh(rr) => {
+                debug!(self.s.log, "route refresh requested"; "request" => %rr);
+            }
+            Action::Note(note) => self.note(note),
+        }
+    }
+
+    fn note(&self, note: Note) {
+        let log = &self.s.log;
+        match note {
+            Note::Collision { kept, kept_direction, closed, reason } => {
+                info!(
+                    log,
+                    "collision resolved: keeping connection {} ({}), closing {}: {}",
+                    kept,
+                    kept_direction.name(),
+                    closed,
+                    reason
+                )
+            }
+            Note::Ignored { event, state } => warn!(log, "unexpected fsm event {} in state {}, ignoring", event, state),
+            Note::UnknownConnection { conn, event } => {
+                warn!(log, "rx {} for unknown connection (connection_id: {}), ignoring", event, conn)
+            }
+            Note::Rejected { conn, direction, reason } => {
+                info!(log, "rejected {} connection {}: {}", direction.name(), conn, reason)
+            }
+        }
+    }
+
+    fn connect(&mut self, conn: ConnId) {
+        let remote = SocketAddr::new(self.s.address, self.s.port);
+        let timeout =
+            (self.s.fsm.config().connect_retry * 2 / 3).clamp(Duration::from_millis(100), Duration::from_secs(10));
+        debug!(self.s.log, "connecting to {}", remote; "connection_id" => conn, "timeout_ms" => timeout.as_millis() as u64);
+        let (transport, opts, tx) = (self.s.transport.clone(), self.s.opts.clone(), self.s.tx.clone());
+        let spawned = self.s.threads.spawn(format!("tern-co-{}", self.s.address), move || {
+            let result = transport.connect(remote, &opts, timeout);
+            let _ = tx.send(RunnerMsg::Connected { conn, result });
+        });
+        match spawned {
+            Ok(h) => self.connectors.push((conn, h)),
+            Err(e) => {
+                warn!(self.s.log, "cannot start connector thread"; "error" => %e);
+                self.feed(Instant::now(), Input::TcpFailed { conn });
+            }
+        }
+    }
+
+    fn send(&mut self, conn: ConnId, mut message: Message) {
+        let ctx = self.s.fsm.conn_negotiated(conn).map_or(Ctx::pre_open(), |n| n.tx_ctx());
+        let Some(live) = self.conns.get_mut(&conn) else { return };
+        let kind = message.message_type();
+        if let Message::Notification(n) = &mut message {
+            info!(live.log, "sending notification: {}", n);
+            // Data never makes a NOTIFICATION too long to send.
+            n.data.truncate(ctx.max_message_len() - crate::wire::HEADER_LEN - 2);
+            self.status.last_notification_sent = Some(n.clone());
+        }
+        trace!(live.log, "send {} message", kind.name(); "message" => kind.name(), "message_contents" => %Contents(&message));
+        if let Err(e) = message.encode(&ctx, &mut live.out) {
+            warn!(live.log, "message not sent"; "error" => %e);
+            return;
+        }
+        self.status.sent.count(kind);
+        self.dirty = true;
+    }
+
+    fn close(&mut self, now: Instant, conn: ConnId) {
+        let Some(mut live) = self.conns.remove(&conn) else { return };
+        flush(&mut live);
+        debug!(live.log, "closing connection"; "unsent_bytes" => live.out.len());
+        live.conn.shutdown_write();
+        let c = Closing { id: conn, conn: live.conn, reader: live.reader, deadline: now + CLOSE_GRACE };
+        if c.reader.is_none() {
+            finish_close(c);
+        } else {
+            self.closing.push(c);
+        }
+    }
+
+    /// Ends lingering connections whose grace period is over (or all, at exit).
+    fn reap_closing(&mut self, now: Instant, all: bool) {
+        let mut i = 0;
+        while i < self.closing.len() {
+            if all || self.closing[i].deadline <= now {
+                finish_close(self.closing.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn flush_all(&mut self) {
+        for live in self.conns.values_mut() {
+            flush(live);
+        }
+    }
+
+    fn publish(&mut self) {
+        self.s.status.publish(self.status.clone());
+        self.dirty = false;
+    }
+
+    fn shutdown(&mut self) {
+        info!(self.s.log, "session runner shutdown start");
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        let now = Instant::now();
+        for id in ids {
+            self.close(now, id);
+        }
+        self.reap_closing(now, true);
+        for (_, handle) in self.connectors.drain(..) {
+            debug!(self.s.log, "joining connector thread during shutdown");
+            let _ = handle.join();
+        }
+        // Connectors that finished report on the channel; their connections are dropped.
+        while let Ok(msg) = self.s.rx.try_recv() {
+            if let RunnerMsg::Connected { result: Ok(conn), .. } | RunnerMsg::Accepted(conn) = msg {
+                conn.close();
+            }
+        }
+        self.publish();
+        info!(self.s.log, "session runner shutdown complete");
+    }
+}
+
+enum Event {
+    Msg(RunnerMsg),
+    Tick(Instant),
+    Flush,
+}
+
+fn flush(live: &mut Live) {
+    while !live.out.is_empty() {
+        match live.conn.write(&live.out) {
+            Ok(0) => return,
+            Ok(n) => {
+                live.out.drain(..n);
+            }
+            Err(e) => {
+                debug!(live.log, "write failed, dropping unsent data"; "error" => %e, "bytes" => live.out.len());
+                live.out.clear();
+                return;
+            }
+        }
+    }
+}
+
+fn finish_close(c: Closing) {
+    c.conn.close();
+    if let Some(h) = c.reader {
+        let _ = h.join();
+    }
+}
+
+/// Display of a message for logs, in the spirit of the reference log's `message_contents`.
+struct Contents<'a>(&'a Message);
+
+impl std::fmt::Display for Contents<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Message::Open(o) => write!(f, "{o}"),
+            Message::Update(u) => write!(f, "{u}"),
+            Message::Notification(n) => write!(f, "Notification [ {n} ]"),
+            Message::Keepalive => write!(f, "Keepalive"),
+            Message::RouteRefresh(r) => write!(f, "{r}"),
+        }
+    }
+}

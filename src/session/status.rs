@@ -1,0 +1,102 @@
+//! What a runner publishes about its peer for everyone else to read: an immutable
+//! [`PeerStatus`] behind an `Arc`, swapped whole. Readers never see a half-updated view and
+//! never hold a lock while they look at it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use crate::fsm::{Negotiated, State};
+use crate::wire::Notification;
+
+/// A published, read-only value: `load` hands out the current `Arc`, `publish` replaces it.
+#[derive(Debug)]
+pub struct Snapshot<T>(RwLock<Arc<T>>);
+
+impl<T> Snapshot<T> {
+    pub fn new(value: T) -> Arc<Snapshot<T>> {
+        Arc::new(Snapshot(RwLock::new(Arc::new(value))))
+    }
+
+    pub fn load(&self) -> Arc<T> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn publish(&self, value: T) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(value);
+    }
+}
+
+/// Messages by type, in and out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageCounts {
+    pub open: u64,
+    pub update: u64,
+    pub notification: u64,
+    pub keepalive: u64,
+    pub route_refresh: u64,
+}
+
+impl MessageCounts {
+    pub fn total(&self) -> u64 {
+        self.open + self.update + self.notification + self.keepalive + self.route_refresh
+    }
+
+    pub fn count(&mut self, kind: crate::wire::MessageType) {
+        use crate::wire::MessageType::*;
+        match kind {
+            Open => self.open += 1,
+            Update => self.update += 1,
+            Notification => self.notification += 1,
+            Keepalive => self.keepalive += 1,
+            RouteRefresh => self.route_refresh += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PeerStatus {
+    pub name: String,
+    pub address: IpAddr,
+    pub state: State,
+    /// When the state last changed.
+    pub since: SystemTime,
+    pub established_at: Option<SystemTime>,
+    /// Local and remote address of the Established connection.
+    pub connection: Option<(SocketAddr, SocketAddr)>,
+    pub negotiated: Option<Negotiated>,
+    pub received: MessageCounts,
+    pub sent: MessageCounts,
+    /// Prefixes announced and withdrawn by the peer, over the session's life.
+    pub prefixes_announced: u64,
+    pub prefixes_withdrawn: u64,
+    /// Malformed attributes repaired under RFC 7606 (treat-as-withdraw, discard).
+    pub attribute_faults: u64,
+    pub last_error: Option<String>,
+    pub last_notification_sent: Option<Notification>,
+    pub last_notification_received: Option<Notification>,
+    pub established_count: u64,
+}
+
+impl PeerStatus {
+    pub fn new(name: String, address: IpAddr) -> PeerStatus {
+        PeerStatus {
+            name,
+            address,
+            state: State::Idle,
+            since: SystemTime::now(),
+            established_at: None,
+            connection: None,
+            negotiated: None,
+            received: MessageCounts::default(),
+            sent: MessageCounts::default(),
+            prefixes_announced: 0,
+            prefixes_withdrawn: 0,
+            attribute_faults: 0,
+            last_error: None,
+            last_notification_sent: None,
+            last_notification_received: None,
+            established_count: 0,
+        }
+    }
+}
