@@ -306,6 +306,22 @@ pub(crate) fn decode(buf: &[u8], nlri_present: bool, ctx: &Ctx) -> Result<AttrsD
 
     merge_as4(&mut out, as4_path, as4_aggregator, ctx);
 
+    // RFC 4271 §6.3: a NEXT_HOP that is no unicast address makes the routes it applies to
+    // ignored (treat-as-withdraw). It applies only to NLRI in the UPDATE's own field: in an
+    // UPDATE without them the attribute is ignored (RFC 4760 §3) and must not take the
+    // MP_REACH_NLRI routes down with it.
+    if let Some(nh) = out.attrs.next_hop {
+        if nh.is_unspecified() || nh.is_multicast() || nh.is_broadcast() {
+            out.attrs.next_hop = None;
+            out.faults.push(AttrFault {
+                type_code: NEXT_HOP,
+                action: if nlri_present { AttrAction::TreatAsWithdraw } else { AttrAction::Discard },
+                subcode: INVALID_NEXT_HOP_ATTRIBUTE,
+                reason: "NEXT_HOP is not a unicast address",
+            });
+        }
+    }
+
     // RFC 7606 §3 (d): well-known mandatory attributes missing from an UPDATE that carries
     // NLRI. NEXT_HOP is needed only for NLRI in the UPDATE's own field (RFC 4760 §3).
     let reach = nlri_present || out.mp_reach.is_some();
@@ -352,13 +368,8 @@ fn decode_one(
             let width = if ctx.four_octet_as { 4 } else { 2 };
             a.as_path = Some(AsPath::decode(value, width).ok_or((MALFORMED_AS_PATH, "malformed AS_PATH"))?);
         }
-        NEXT_HOP => {
-            let nh = Ipv4Addr::from(u32_value()?);
-            if nh.is_unspecified() || nh.is_multicast() || nh.is_broadcast() {
-                return Err((INVALID_NEXT_HOP_ATTRIBUTE, "NEXT_HOP is not a unicast address"));
-            }
-            a.next_hop = Some(nh);
-        }
+        // Whether the address is usable depends on the NLRI it applies to: see decode().
+        NEXT_HOP => a.next_hop = Some(Ipv4Addr::from(u32_value()?)),
         MULTI_EXIT_DISC => a.med = Some(u32_value()?),
         LOCAL_PREF => a.local_pref = Some(u32_value()?),
         ATOMIC_AGGREGATE => {

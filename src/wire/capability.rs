@@ -282,10 +282,17 @@ impl Capability {
                 }
             }
             Capability::Fqdn { hostname, domain } => {
+                // Both names share the 255-octet value: the hostname first, the domain in
+                // what is left; each cut on a character boundary so that it stays UTF-8.
+                let mut room = 255 - 2;
                 for name in [hostname, domain] {
-                    let bytes = &name.as_bytes()[..name.len().min(126)];
-                    out.put_u8(bytes.len() as u8);
-                    out.extend_from_slice(bytes);
+                    let mut end = name.len().min(room);
+                    while !name.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    out.put_u8(end as u8);
+                    out.extend_from_slice(&name.as_bytes()[..end]);
+                    room -= end;
                 }
             }
             Capability::Unknown { data, .. } => out.extend_from_slice(&data[..data.len().min(255)]),

@@ -325,7 +325,16 @@ impl UpdateEncoder {
         let mut messages = 0;
         let mut rest = nlri;
         while !rest.is_empty() {
-            let n = fitting(rest, add_path, self.nlri_budget);
+            let mut n = fitting(rest, add_path, self.nlri_budget);
+            // The budget assumes MP_REACH_NLRI needs an extended length; when its value fits
+            // 255 octets the header is one octet shorter, which may make room for one more.
+            if let Some(nh) = &self.mp_next_hop {
+                let wider = fitting(rest, add_path, self.nlri_budget + 1);
+                let value: usize = 2 + 1 + 1 + nh.encoded_len() + 1;
+                if wider > n && value + rest[..wider].iter().map(|p| p.encoded_len(add_path)).sum::<usize>() <= 255 {
+                    n = wider;
+                }
+            }
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
             let start = header::begin(out);
