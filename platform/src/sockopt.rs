@@ -134,10 +134,17 @@ mod tests {
     #[test]
     fn options_apply_to_a_real_socket() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let too_long = [0u8; MD5_MAX_KEY_LEN + 1];
+        assert!(set_tcp_md5(l.as_fd(), false, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(&too_long)).is_err());
+        // `make cross` runs this under qemu-user, which does not pass these options through to
+        // the kernel (IP_MINTTL fails with ENOPROTOOPT, TCP_MD5SIG with EINVAL); it says so by
+        // setting TERN_TEST_EMULATOR.
+        if let Some(emulator) = std::env::var_os("TERN_TEST_EMULATOR") {
+            eprintln!("IP_MINTTL and TCP_MD5SIG not exercised under {emulator:?}");
+            return;
+        }
         set_min_ttl(l.as_fd(), false, 255).unwrap();
         set_tcp_md5(l.as_fd(), false, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(b"secret")).unwrap();
         set_tcp_md5(l.as_fd(), false, IpAddr::V4(Ipv4Addr::LOCALHOST), None).unwrap();
-        let too_long = [0u8; MD5_MAX_KEY_LEN + 1];
-        assert!(set_tcp_md5(l.as_fd(), false, IpAddr::V4(Ipv4Addr::LOCALHOST), Some(&too_long)).is_err());
     }
 }
