@@ -141,7 +141,8 @@ pub struct PathAttributes {
     pub ext_communities: Vec<u64>,
     pub large_communities: Vec<LargeCommunity>,
     pub otc: Option<u32>,
-    /// Unknown optional transitive attributes, in the order received.
+    /// Unknown optional transitive attributes, in type-code order (whatever order they came
+    /// in), which is the order [`PathAttributes::encode`] expects and sends them in.
     pub unknown: Vec<RawAttribute>,
 }
 
@@ -253,7 +254,10 @@ pub(crate) fn decode(buf: &[u8], nlri_present: bool, ctx: &Ctx) -> Result<AttrsD
                 });
             } else if flags & FLAG_TRANSITIVE != 0 {
                 let flags = (flags & !FLAG_EXTENDED_LENGTH & 0xf0) | FLAG_PARTIAL;
-                out.attrs.unknown.push(RawAttribute { flags, type_code, value: value.to_vec() });
+                // Kept in type-code order, the order they are sent in, so that a set compares
+                // equal to itself once re-sent and received again.
+                let at = out.attrs.unknown.partition_point(|u| u.type_code < type_code);
+                out.attrs.unknown.insert(at, RawAttribute { flags, type_code, value: value.to_vec() });
             }
             continue;
         };
@@ -663,5 +667,23 @@ impl std::fmt::Display for PathAttributes {
             item(f, format_args!("attribute {} ({} octets)", u.type_code, u.value.len()))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_attributes_are_kept_in_type_code_order() {
+        // Received 72 then 0 (found by the decode_message fuzz target): re-sent as 0 then 72,
+        // so the set must hold them in that order to compare equal once received back.
+        let buf = [0xc0, 72, 1, 7, 0xc0, 0, 1, 9];
+        let decoded = decode(&buf, false, &Ctx::new()).unwrap();
+        let codes: Vec<u8> = decoded.attrs.unknown.iter().map(|u| u.type_code).collect();
+        assert_eq!(codes, [0, 72]);
+        let mut out = Vec::new();
+        decoded.attrs.encode(&Ctx::new(), &mut out);
+        assert_eq!(decode(&out, false, &Ctx::new()).unwrap().attrs, decoded.attrs);
     }
 }
