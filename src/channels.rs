@@ -4,7 +4,7 @@
 //!             Router::shutdown / stop / reload
 //!   caller ─────────────────────────────────────► runners, dispatchers, clock
 //!    │
-//!    ├─ clock (1) ── Tick(now), only to runners with a due deadline ──► session runner
+//!    ├─ clock (1) ── RunnerMsg::Tick(now), only to runners that are due ──► session runner
 //!    ├─ dispatcher (1 per listen address) ── RunnerMsg::Accepted ─────► runner of that peer
 //!    ├─ session runner (1 per peer) ◄── RunnerMsg::Read ── reader (1 per live connection)
 //!    │        ▲   ◄── RunnerMsg::Connected ── connector (short-lived, per outbound attempt)
@@ -12,21 +12,48 @@
 //!    └─ status: each runner publishes an Arc<PeerStatus> snapshot for readers
 //! ```
 //!
-//! Each peer's state is owned by its runner thread; everyone else sends it messages. The
-//! clock does not wake idle runners: each runner publishes its next deadline in an atomic
-//! and the clock sends a tick only to those that are due, so an idle router with a thousand
-//! sessions wakes a handful of threads per tick instead of all of them.
+//! Each peer's state is owned by its runner thread; everyone else sends it messages, all on
+//! the runner's one input channel. The clock does not wake idle runners: each runner
+//! publishes its next deadline in a [`Wakeup`] and the clock sends a tick only to those that
+//! are due and have no tick waiting, so an idle router with a thousand sessions wakes a
+//! handful of threads per tick instead of all of them.
 
 use std::io;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{SendError, Sender};
+use std::thread::Thread;
 
 use crate::connection::Connection;
 use crate::fsm::{ConnId, Stop};
 use crate::wire::{DecodeError, Decoded};
+
+/// The way into a session runner: its crossbeam channel and its thread.
+///
+/// Sending unparks the runner, which drains the channel with `try_recv` and parks when it
+/// is empty. A blocking crossbeam `recv` spins and yields several times before it sleeps;
+/// for two thousand mostly idle threads (a runner and a reader per peer) that spinning cost
+/// more CPU than all their real work, so the runner parks directly instead (measured in
+/// `benches/sessions.rs`).
+#[derive(Debug, Clone)]
+pub struct Mailbox {
+    tx: Sender<RunnerMsg>,
+    thread: Thread,
+}
+
+impl Mailbox {
+    pub fn new(tx: Sender<RunnerMsg>, thread: Thread) -> Mailbox {
+        Mailbox { tx, thread }
+    }
+
+    pub fn send(&self, msg: RunnerMsg) -> Result<(), SendError<RunnerMsg>> {
+        let sent = self.tx.send(msg);
+        self.thread.unpark();
+        sent
+    }
+}
 
 /// Into a session runner.
 pub enum RunnerMsg {
@@ -43,6 +70,8 @@ pub enum RunnerMsg {
         event: ReadEvent,
     },
     Control(Control),
+    /// From the clock: the time now; a timer of this runner is due.
+    Tick(Instant),
 }
 
 /// From a reader thread: one decoded message, the error that ended decoding, or EOF.
@@ -61,17 +90,28 @@ pub enum Control {
     Exit(Stop),
 }
 
-/// From the clock to a runner: the time now.
-#[derive(Debug, Clone, Copy)]
-pub struct Tick(pub Instant);
+/// What a runner shares with the clock: when it next needs a tick, and whether one is
+/// already on its way (so a busy runner never has ticks piling up).
+#[derive(Debug)]
+pub struct Wakeup {
+    /// Milliseconds since the clock's epoch; `u64::MAX` for never.
+    pub deadline: AtomicU64,
+    pub pending: AtomicBool,
+}
+
+impl Default for Wakeup {
+    fn default() -> Wakeup {
+        Wakeup { deadline: AtomicU64::new(u64::MAX), pending: AtomicBool::new(false) }
+    }
+}
 
 /// Into the clock thread.
 pub enum ClockMsg {
-    /// Tick `tx` whenever `deadline` (milliseconds since the clock's epoch) has passed.
+    /// Send `RunnerMsg::Tick` on `tx` whenever `wakeup`'s deadline has passed.
     Register {
         id: u64,
-        deadline: Arc<AtomicU64>,
-        tx: Sender<Tick>,
+        wakeup: Arc<Wakeup>,
+        tx: Mailbox,
     },
     Unregister(u64),
     Exit,

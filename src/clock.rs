@@ -1,20 +1,20 @@
 //! The clock thread: one for the whole router, ticking at a fixed resolution.
 //!
-//! Runners register an atomic deadline (milliseconds since [`Epoch`]) and a bounded tick
-//! channel. On every tick the clock reads each deadline and sends `Tick(now)` to the runners
-//! that are due; a runner that has not consumed its previous tick is not sent another. The
+//! Runners register a [`Wakeup`] (deadline in milliseconds since [`Epoch`], and a pending
+//! flag) and their input channel. On every tick the clock reads each deadline and sends
+//! `RunnerMsg::Tick(now)` to the runners that are due; a runner that has not consumed its
+//! previous tick is not sent another. The
 //! FSM compares its timer deadlines with the `now` it is given, so lateness is at most one
 //! resolution.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{select, tick, Receiver, Sender};
+use crossbeam_channel::{select, tick, Receiver};
 use slog::{debug, Logger};
 
-use crate::channels::{ClockMsg, Tick};
+use crate::channels::{ClockMsg, Mailbox, RunnerMsg, Wakeup};
 
 /// No deadline.
 pub const NEVER: u64 = u64::MAX;
@@ -41,25 +41,21 @@ impl Epoch {
 
 pub fn run(resolution: Duration, epoch: Epoch, rx: Receiver<ClockMsg>, log: Logger) {
     let ticker = tick(resolution);
-    let mut runners: HashMap<u64, (Arc<AtomicU64>, Sender<Tick>)> = HashMap::new();
+    let mut runners: Vec<(u64, Arc<Wakeup>, Mailbox)> = Vec::new();
     debug!(log, "clock started"; "resolution_ms" => resolution.as_millis() as u64);
     loop {
         select! {
             recv(rx) -> msg => match msg {
-                Ok(ClockMsg::Register { id, deadline, tx }) => {
-                    runners.insert(id, (deadline, tx));
-                }
-                Ok(ClockMsg::Unregister(id)) => {
-                    runners.remove(&id);
-                }
+                Ok(ClockMsg::Register { id, wakeup, tx }) => runners.push((id, wakeup, tx)),
+                Ok(ClockMsg::Unregister(id)) => runners.retain(|(i, _, _)| *i != id),
                 Ok(ClockMsg::Exit) | Err(_) => break,
             },
             recv(ticker) -> t => {
                 let now = t.unwrap_or_else(|_| Instant::now());
                 let now_ms = epoch.millis(now);
-                for (deadline, tx) in runners.values() {
-                    if deadline.load(Ordering::Relaxed) <= now_ms {
-                        let _ = tx.try_send(Tick(now));
+                for (_, wakeup, tx) in &runners {
+                    if wakeup.deadline.load(Ordering::Relaxed) <= now_ms && !wakeup.pending.swap(true, Ordering::AcqRel) {
+                        let _ = tx.send(RunnerMsg::Tick(now));
                     }
                 }
             }

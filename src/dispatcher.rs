@@ -8,14 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
 use slog::{debug, info, warn, Logger};
 
-use crate::channels::RunnerMsg;
+use crate::channels::{Mailbox, RunnerMsg};
 use crate::connection::Listener;
 
 /// Where accepted connections go: the runner of each configured neighbor address.
-pub type DispatchTable = Arc<RwLock<HashMap<IpAddr, Sender<RunnerMsg>>>>;
+pub type DispatchTable = Arc<RwLock<HashMap<IpAddr, Mailbox>>>;
 
 /// An IPv4-mapped IPv6 address as the IPv4 address it stands for.
 pub fn canonical(ip: IpAddr) -> IpAddr {

@@ -13,11 +13,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use crossbeam_channel::{bounded, unbounded, Sender};
+use crossbeam_channel::{unbounded, Sender};
 use slog::{info, o, Logger};
 
-use crate::channels::{ClockMsg, Control, RunnerMsg};
-use crate::clock::{self, Epoch, NEVER};
+use crate::channels::{ClockMsg, Control, Mailbox, RunnerMsg, Wakeup};
+use crate::clock::{self, Epoch};
 use crate::connection::{Listener, SocketOpts, Transport};
 use crate::dispatcher::{self, DispatchTable};
 use crate::fsm::{Fsm, SessionConfig, Stop};
@@ -90,7 +90,7 @@ impl NeighborConfig {
 
 struct Peer {
     cfg: NeighborConfig,
-    tx: Sender<RunnerMsg>,
+    tx: Mailbox,
     status: Arc<Snapshot<PeerStatus>>,
     join: JoinHandle<()>,
     clock_id: u64,
@@ -185,8 +185,7 @@ impl Router {
             }
         }
         let (tx, rx) = unbounded();
-        let (tick_tx, ticks) = bounded(1);
-        let deadline = Arc::new(AtomicU64::new(NEVER));
+        let wakeup = Arc::new(Wakeup::default());
         let status = Snapshot::new(PeerStatus::new(n.name.clone(), address));
         let seed = u64::from(u32::from(self.cfg.router_id)) << 32 ^ hash_ip(address);
         let setup = RunnerSetup {
@@ -198,17 +197,17 @@ impl Router {
             transport: self.transport.clone(),
             rx,
             tx: tx.clone(),
-            ticks,
-            deadline: deadline.clone(),
+            wakeup: wakeup.clone(),
             epoch: self.epoch,
             status: status.clone(),
             threads: self.threads.clone(),
             log: self.log.new(o!("neighbor" => address.to_string(), "neighbor_name" => n.name.clone())),
         };
         let join = self.threads.spawn(format!("tern-ss-{address}"), move || session::run(setup))?;
+        let tx = Mailbox::new(tx, join.thread().clone());
         let clock_id = self.next_clock_id;
         self.next_clock_id += 1;
-        let _ = self.clock_tx.send(ClockMsg::Register { id: clock_id, deadline, tx: tick_tx });
+        let _ = self.clock_tx.send(ClockMsg::Register { id: clock_id, wakeup, tx: tx.clone() });
         self.table.write().unwrap_or_else(|e| e.into_inner()).insert(address, tx.clone());
         if !n.admin_down {
             let _ = tx.send(RunnerMsg::Control(Control::Start));

@@ -62,7 +62,12 @@ impl Drop for Bird {
 }
 
 fn which(cmd: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').chain(["/usr/sbin", "/sbin"]).map(|d| PathBuf::from(d).join(cmd)).find(|p| p.exists())
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .chain(["/usr/sbin", "/sbin"])
+        .map(|d| PathBuf::from(d).join(cmd))
+        .find(|p| p.exists())
 }
 
 #[test]
@@ -113,6 +118,7 @@ protocol bgp tern {
 
     // Shutdown: BIRD shows the RFC 9003 message tern sent.
     router.shutdown(Some("tern smoke test done".into()));
-    let seen = wait_for(Duration::from_secs(5), || bird.birdc("show protocols all tern").contains("tern smoke test done"));
+    let seen =
+        wait_for(Duration::from_secs(5), || bird.birdc("show protocols all tern").contains("tern smoke test done"));
     assert!(seen, "BIRD shows the shutdown message: {}", bird.birdc("show protocols all tern"));
 }

@@ -7,7 +7,9 @@
 //!
 //! - [`sockopt`]: TCP-MD5 signatures (RFC 2385) and the minimum incoming TTL / hop limit
 //!   of GTSM (RFC 5082).
+//! - [`process`]: the process's CPU time.
 
+pub mod process;
 pub mod sockopt;
 
 /// The name of the operating system this build targets, for logs and `ternctl`.

@@ -402,7 +402,8 @@ impl Fsm {
             self.connect_retry = None;
             // Connect: the attempt took too long, so it is abandoned (a late success is
             // closed). Active: try again. Either way a new attempt starts (RFC 4271 §8.2.2).
-            if self.started && !self.cfg.passive && !self.has_outbound() {
+            // The timer only runs while no connection is up.
+            if self.started && !self.cfg.passive && self.conns.is_empty() {
                 self.initiate_connect(now, out);
                 self.sync_state(Cause::ConnectRetryExpired, out);
             }
@@ -434,10 +435,6 @@ impl Fsm {
         if self.established_at.is_some_and(|t| now.duration_since(t) >= config::STABLE_AFTER) {
             self.failures = 0;
         }
-    }
-
-    fn has_outbound(&self) -> bool {
-        self.pending_connect.is_some() || self.conns.iter().any(|c| c.direction == Direction::Outbound)
     }
 
     fn tcp_connected(&mut self, now: Instant, conn: ConnId, direction: Direction, out: &mut Vec<Action>) {
@@ -493,6 +490,10 @@ impl Fsm {
             keepalive_interval: None,
             negotiated: None,
         };
+        // RFC 4271 §8.2.2: a connection is up, so ConnectRetryTimer stops, with or without
+        // DelayOpen. (An attempt already under way may still complete: that is how both
+        // sides' connections meet in a collision.)
+        self.connect_retry = None;
         match self.cfg.delay_open {
             Some(wait) => {
                 c.progress = Progress::DelayOpen;
@@ -501,7 +502,6 @@ impl Fsm {
             None => {
                 out.push(Action::Send { conn, message: Message::Open(local_open(&self.cfg)) });
                 c.hold = Some(now + config::LARGE_HOLD);
-                self.connect_retry = None;
             }
         }
         self.conns.push(c);

@@ -225,6 +225,22 @@ fn delay_open_waits_for_the_peer_or_the_timer() {
 }
 
 #[test]
+fn no_new_attempt_while_a_connection_is_up_even_with_delay_open() {
+    let mut mine = r1();
+    mine.delay_open = Some(Duration::from_secs(5));
+    let mut h = One::new(mine);
+    let out = h.input(Input::ManualStart);
+    let Action::Connect { conn: attempt } = out[0] else { panic!("{out:?}") };
+    // The peer's connection arrives first and waits out DelayOpen; our attempt fails.
+    let inbound = h.fsm.next_conn_id();
+    h.input(Input::TcpConnected { conn: inbound, direction: Direction::Inbound });
+    h.input(Input::TcpFailed { conn: attempt });
+    let out = h.run(Duration::from_secs(4));
+    assert!(!out.iter().any(|a| matches!(a, Action::Connect { .. })), "{out:?}");
+    assert_eq!(h.fsm.state(), State::Active);
+}
+
+#[test]
 fn unexpected_messages_get_the_rfc6608_subcode_of_their_state() {
     let update = Message::Update(Update::default());
     let rr = Message::RouteRefresh(RouteRefresh::request(Family::IPV4_UNICAST));

@@ -17,21 +17,26 @@ pub mod status;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{select, Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+
+use crate::channels::Mailbox;
 use slog::{debug, info, o, trace, warn, Logger};
 
-use crate::channels::{Control, ReadEvent, RunnerMsg, Tick};
+use crate::channels::{Control, ReadEvent, RunnerMsg, Wakeup};
 use crate::clock::Epoch;
 use crate::connection::{Connection, SocketOpts, Transport};
 use crate::fsm::{Action, ConnId, Direction, Fsm, Input, Note, State};
 use crate::threads::Threads;
 use crate::wire::{Ctx, Message};
 use status::{PeerStatus, Snapshot};
+
+/// Counters alone are published no more often than this.
+pub const COUNTERS_EVERY: Duration = Duration::from_secs(5);
 
 /// How long a closed connection may linger for the peer to read our last message.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -46,8 +51,7 @@ pub struct RunnerSetup {
     pub transport: Arc<dyn Transport>,
     pub rx: Receiver<RunnerMsg>,
     pub tx: Sender<RunnerMsg>,
-    pub ticks: Receiver<Tick>,
-    pub deadline: Arc<AtomicU64>,
+    pub wakeup: Arc<Wakeup>,
     pub epoch: Epoch,
     pub status: Arc<Snapshot<PeerStatus>>,
     pub threads: Threads,
@@ -58,6 +62,9 @@ struct Live {
     conn: Box<dyn Connection>,
     direction: Direction,
     reader: Option<JoinHandle<()>>,
+    /// KEEPALIVEs the reader absorbed, and how many of them the FSM has seen.
+    activity: Arc<reader::Activity>,
+    keepalives_seen: u64,
     out: Vec<u8>,
     log: Logger,
 }
@@ -71,13 +78,19 @@ struct Closing {
 
 struct Runner {
     s: RunnerSetup,
+    /// This runner's own mailbox, for the readers and connectors it starts.
+    mailbox: Mailbox,
     state: Arc<AtomicU8>,
     conns: HashMap<ConnId, Live>,
     closing: Vec<Closing>,
     connectors: Vec<(ConnId, JoinHandle<()>)>,
     actions: Vec<Action>,
     status: PeerStatus,
+    /// Something an operator waits for changed (state, error): publish now.
     dirty: bool,
+    /// Only counters changed: publish at a tick, at most every [`COUNTERS_EVERY`].
+    stale: bool,
+    published: Instant,
     exit: bool,
 }
 
@@ -90,8 +103,10 @@ pub fn run(s: RunnerSetup) {
         "fsm_state" => slog::FnValue(move |_| state_name(st.load(Ordering::Relaxed))),
     ));
     let status = PeerStatus::new(s.name.clone(), s.address);
+    let mailbox = Mailbox::new(s.tx.clone(), std::thread::current());
     let mut r = Runner {
         s: RunnerSetup { log, ..s },
+        mailbox,
         state,
         conns: HashMap::new(),
         closing: Vec::new(),
@@ -99,6 +114,8 @@ pub fn run(s: RunnerSetup) {
         actions: Vec::new(),
         status,
         dirty: true,
+        stale: false,
+        published: Instant::now(),
         exit: false,
     };
     info!(r.s.log, "starting peer state machine"; "params" => ?r.s.fsm.config());
@@ -116,28 +133,31 @@ impl Runner {
     fn run(&mut self) {
         while !self.exit {
             let flushing = self.conns.values().any(|c| !c.out.is_empty());
-            let event = if flushing {
-                select! {
-                    recv(self.s.rx) -> m => m.ok().map(Event::Msg),
-                    recv(self.s.ticks) -> t => t.ok().map(|t| Event::Tick(t.0)),
-                    default => Some(Event::Flush),
+            // Drain the mailbox; when it is empty, park until a sender unparks us (unless
+            // bytes wait for the socket: then the next flush blocks at most the write
+            // timeout instead).
+            let event = match self.s.rx.try_recv() {
+                Ok(m) => Some(m),
+                Err(TryRecvError::Empty) => {
+                    if !flushing {
+                        std::thread::park();
+                    }
+                    None
                 }
-            } else {
-                select! {
-                    recv(self.s.rx) -> m => m.ok().map(Event::Msg),
-                    recv(self.s.ticks) -> t => t.ok().map(|t| Event::Tick(t.0)),
-                }
+                Err(TryRecvError::Disconnected) => Some(exit_now()),
             };
+            self.absorb_keepalives();
             match event {
-                Some(Event::Msg(m)) => self.message(m),
-                Some(Event::Tick(now)) => {
+                Some(RunnerMsg::Tick(now)) => {
+                    self.s.wakeup.pending.store(false, Ordering::Release);
                     self.feed(now, Input::Tick);
                     self.reap_closing(now, false);
-                    self.publish();
+                    if self.stale && now.saturating_duration_since(self.published) >= COUNTERS_EVERY {
+                        self.publish();
+                    }
                 }
-                Some(Event::Flush) => {}
-                // Every sender is gone: the router itself went away.
-                None => self.message(RunnerMsg::Control(Control::Exit(crate::fsm::Stop::shutdown(None)))),
+                Some(m) => self.message(m),
+                None => {}
             }
             self.flush_all();
             if self.dirty {
@@ -145,7 +165,7 @@ impl Runner {
             }
             let closing = self.closing.iter().map(|c| c.deadline).min();
             let next = [self.s.fsm.next_deadline(), closing].into_iter().flatten().min();
-            self.s.epoch.store(&self.s.deadline, next);
+            self.s.epoch.store(&self.s.wakeup.deadline, next);
         }
         self.shutdown();
     }
@@ -181,6 +201,7 @@ impl Runner {
                 }
             }
             RunnerMsg::Read { conn, event } => self.read_event(now, conn, event),
+            RunnerMsg::Tick(_) => unreachable!("ticks are handled in the loop"),
             RunnerMsg::Control(c) => {
                 debug!(self.s.log, "received control"; "control" => ?c);
                 match c {
@@ -204,16 +225,17 @@ impl Runner {
             "connection_local" => conn.local_addr().to_string(),
             "connection_peer" => conn.peer_addr().to_string(),
         ));
-        self.conns.insert(id, Live { conn, direction, reader: None, out: Vec::new(), log });
+        let activity = Arc::new(reader::Activity::default());
+        self.conns
+            .insert(id, Live { conn, direction, reader: None, activity, keepalives_seen: 0, out: Vec::new(), log });
         self.feed(now, Input::TcpConnected { conn: id, direction });
         let Some(live) = self.conns.get_mut(&id) else { return };
         match live.conn.reader() {
             Ok(stream) => {
-                let (tx, cfg) = (self.s.tx.clone(), self.s.fsm.config().clone());
-                let spawned = self
-                    .s
-                    .threads
-                    .spawn(format!("tern-rd-{}", self.s.address), move || reader::run(id, stream, cfg, tx));
+                let (tx, cfg) = (self.mailbox.clone(), self.s.fsm.config().clone());
+                let (activity, epoch) = (live.activity.clone(), self.s.epoch);
+                let name = format!("tern-rd-{}", self.s.address);
+                let spawned = self.s.threads.spawn(name, move || reader::run(id, stream, cfg, tx, activity, epoch));
                 match spawned {
                     Ok(h) => live.reader = Some(h),
                     Err(e) => {
@@ -241,7 +263,7 @@ impl Runner {
             ReadEvent::Message(decoded) => {
                 let kind = decoded.message.message_type();
                 self.status.received.count(kind);
-                self.dirty = true;
+                self.stale = true;
                 if let Some(live) = self.conns.get(&conn) {
                     debug!(live.log, "recv {} message", kind.name(); "message" => kind.name(), "message_contents" => %Contents(&decoded.message));
                     for fault in &decoded.faults {
@@ -258,6 +280,7 @@ impl Runner {
                     Message::Notification(n) => {
                         info!(self.s.log, "received notification: {}", n; "connection_id" => conn);
                         self.status.last_notification_received = Some(n.clone());
+                        self.dirty = true;
                     }
                     _ => {}
                 }
@@ -274,6 +297,24 @@ impl Runner {
                 }
                 self.feed(now, Input::TcpFailed { conn });
             }
+        }
+    }
+
+    /// Hands the FSM the KEEPALIVEs the readers took in since the last wake, each with its
+    /// arrival time so the hold timer restarts from when it really came.
+    fn absorb_keepalives(&mut self) {
+        let mut seen = Vec::new();
+        for (id, live) in &mut self.conns {
+            let n = live.activity.keepalives.load(Ordering::Acquire);
+            if n != live.keepalives_seen {
+                self.status.received.keepalive += n - live.keepalives_seen;
+                live.keepalives_seen = n;
+                seen.push((*id, self.s.epoch.0 + Duration::from_millis(live.activity.last_ms.load(Ordering::Relaxed))));
+            }
+        }
+        for (conn, at) in seen {
+            self.stale = true;
+            self.feed(at, Input::Message { conn, message: Message::Keepalive });
         }
     }
 
@@ -305,7 +346,7 @@ impl Runner {
                     "hold_time" => negotiated.hold_time, "families" => ?negotiated.families,
                     "connection_id" => conn, "direction" => live.map(|l| l.direction.name()));
                 self.status.connection = live.map(|l| (l.conn.local_addr(), l.conn.peer_addr()));
-                self.status.negotiated = Some(*negotiated);
+                self.status.negotiated = Some(Arc::new(*negotiated));
                 self.status.established_at = Some(SystemTime::now());
                 self.status.established_count += 1;
                 self.dirty = true;
@@ -356,7 +397,7 @@ impl Runner {
         let timeout =
             (self.s.fsm.config().connect_retry * 2 / 3).clamp(Duration::from_millis(100), Duration::from_secs(10));
         debug!(self.s.log, "connecting to {}", remote; "connection_id" => conn, "timeout_ms" => timeout.as_millis() as u64);
-        let (transport, opts, tx) = (self.s.transport.clone(), self.s.opts.clone(), self.s.tx.clone());
+        let (transport, opts, tx) = (self.s.transport.clone(), self.s.opts.clone(), self.mailbox.clone());
         let spawned = self.s.threads.spawn(format!("tern-co-{}", self.s.address), move || {
             let result = transport.connect(remote, &opts, timeout);
             let _ = tx.send(RunnerMsg::Connected { conn, result });
@@ -379,6 +420,7 @@ impl Runner {
             // Data never makes a NOTIFICATION too long to send.
             n.data.truncate(ctx.max_message_len() - crate::wire::HEADER_LEN - 2);
             self.status.last_notification_sent = Some(n.clone());
+            self.dirty = true;
         }
         trace!(live.log, "send {} message", kind.name(); "message" => kind.name(), "message_contents" => %Contents(&message));
         if let Err(e) = message.encode(&ctx, &mut live.out) {
@@ -386,7 +428,7 @@ impl Runner {
             return;
         }
         self.status.sent.count(kind);
-        self.dirty = true;
+        self.stale = true;
     }
 
     fn close(&mut self, now: Instant, conn: ConnId) {
@@ -421,8 +463,10 @@ impl Runner {
     }
 
     fn publish(&mut self) {
+        self.published = Instant::now();
         self.s.status.publish(self.status.clone());
         self.dirty = false;
+        self.stale = false;
     }
 
     fn shutdown(&mut self) {
@@ -448,10 +492,9 @@ impl Runner {
     }
 }
 
-enum Event {
-    Msg(RunnerMsg),
-    Tick(Instant),
-    Flush,
+/// What the runner does when every sender is gone (the router itself went away).
+fn exit_now() -> RunnerMsg {
+    RunnerMsg::Control(Control::Exit(crate::fsm::Stop::shutdown(None)))
 }
 
 fn flush(live: &mut Live) {

@@ -64,7 +64,7 @@ pub struct PeerStatus {
     pub established_at: Option<SystemTime>,
     /// Local and remote address of the Established connection.
     pub connection: Option<(SocketAddr, SocketAddr)>,
-    pub negotiated: Option<Negotiated>,
+    pub negotiated: Option<Arc<Negotiated>>,
     pub received: MessageCounts,
     pub sent: MessageCounts,
     /// Prefixes announced and withdrawn by the peer, over the session's life.

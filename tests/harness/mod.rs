@@ -129,7 +129,8 @@ pub fn reference_scenario(
     assert_eq!(sa.state, State::Established);
     assert_eq!(sa.established_count, 1, "the session never dropped");
     assert!(
-        sa.received.keepalive >= keepalives + keep.as_secs() / 3,
+        // Counted when the runner next wakes, so one may still be in flight.
+        sa.received.keepalive + 1 >= keepalives + keep.as_secs() / 3,
         "keepalives flow: {} then {}",
         keepalives,
         sa.received.keepalive
