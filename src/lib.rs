@@ -13,6 +13,8 @@ pub mod connection;
 pub mod dispatcher;
 pub mod fsm;
 pub mod log;
+pub mod policy;
+pub mod rib;
 pub mod router;
 pub mod session;
 pub mod threads;

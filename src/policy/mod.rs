@@ -1,0 +1,1 @@
+//! Import and export policies: named, ordered rules evaluated purely over one route.
