@@ -8,7 +8,9 @@
 //!    ├─ dispatcher (1 per listen address) ── RunnerMsg::Accepted ─────► runner of that peer
 //!    ├─ session runner (1 per peer) ◄── RunnerMsg::Read ── reader (1 per live connection)
 //!    │        ▲   ◄── RunnerMsg::Connected ── connector (short-lived, per outbound attempt)
-//!    │        └── RunnerMsg::Control ◄── Router (start, stop, reset, shutdown)
+//!    │        ├── RunnerMsg::Control ◄── Router (start, stop, reset, shutdown)
+//!    │        ├── RibMsg::Updates (every UPDATE of one read) ──► rib (1)
+//!    │        └── RunnerMsg::Export (encoded UPDATEs, one batch) ◄── rib
 //!    └─ status: each runner publishes an Arc<PeerStatus> snapshot for readers
 //! ```
 //!
@@ -64,10 +66,16 @@ pub enum RunnerMsg {
         conn: ConnId,
         result: io::Result<Box<dyn Connection>>,
     },
-    /// What a connection's reader produced.
+    /// What a connection's reader produced from one read: every whole message in it.
     Read {
         conn: ConnId,
-        event: ReadEvent,
+        events: Vec<ReadEvent>,
+    },
+    /// From the RIB: encoded UPDATEs for the Established connection, sent as they are.
+    Export {
+        bytes: Vec<u8>,
+        updates: usize,
+        prefixes: usize,
     },
     Control(Control),
     /// From the clock: the time now; a timer of this runner is due.
@@ -86,6 +94,8 @@ pub enum ReadEvent {
 pub enum Control {
     Start,
     Stop(Stop),
+    /// Ask the peer to send its routes again (ROUTE-REFRESH, RFC 2918): soft reset in.
+    SoftIn,
     /// Stop and end the runner thread.
     Exit(Stop),
 }

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod rib;
 pub mod router;
 pub mod session;
+pub mod store;
 pub mod threads;
 pub mod wire;
 

@@ -21,9 +21,13 @@ use crate::clock::{self, Epoch};
 use crate::connection::{Listener, SocketOpts, Transport};
 use crate::dispatcher::{self, DispatchTable};
 use crate::fsm::{Fsm, SessionConfig, Stop};
+use crate::rib::decision::DecisionConfig;
+use crate::rib::{Answer, PeerId, PeerInfo, PeerRules, Query, Rib, RibMsg, RouteInfo};
 use crate::session::status::{PeerStatus, Snapshot};
 use crate::session::{self, RunnerSetup};
+use crate::store::Store;
 use crate::threads::Threads;
+use crate::wire::{PathAttributes, Prefix};
 
 /// The BGP port.
 pub const BGP_PORT: u16 = 179;
@@ -35,6 +39,12 @@ pub struct RouterConfig {
     pub listen: Vec<SocketAddr>,
     /// The clock thread's tick.
     pub resolution: Duration,
+    pub decision: DecisionConfig,
+    /// Route reflection cluster id (RFC 4456); the router id when unset.
+    pub cluster_id: Option<Ipv4Addr>,
+    /// Where runtime state (announcements made with the API or `ternctl`) is kept across
+    /// restarts; `None` keeps nothing.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 impl RouterConfig {
@@ -44,6 +54,9 @@ impl RouterConfig {
             router_id,
             listen: vec![SocketAddr::from(([0, 0, 0, 0], BGP_PORT)), SocketAddr::from(([0u16; 8], BGP_PORT))],
             resolution: Duration::from_millis(100),
+            decision: DecisionConfig::default(),
+            cluster_id: None,
+            state_dir: None,
         }
     }
 }
@@ -61,6 +74,8 @@ pub struct NeighborConfig {
     /// starts it.
     pub admin_down: bool,
     pub session: SessionConfig,
+    /// Import and export policy, route reflection, max-prefix and the like.
+    pub rib: PeerRules,
 }
 
 impl NeighborConfig {
@@ -75,6 +90,7 @@ impl NeighborConfig {
             ttl_security: None,
             admin_down: false,
             session: SessionConfig::new(router.asn, router.router_id, Some(remote_asn)),
+            rib: PeerRules::default(),
         }
     }
 
@@ -94,6 +110,7 @@ struct Peer {
     status: Arc<Snapshot<PeerStatus>>,
     join: JoinHandle<()>,
     clock_id: u64,
+    peer_id: PeerId,
 }
 
 pub struct Router {
@@ -109,6 +126,10 @@ pub struct Router {
     table: DispatchTable,
     peers: HashMap<IpAddr, Peer>,
     next_clock_id: u64,
+    next_peer_id: PeerId,
+    rib_tx: Sender<RibMsg>,
+    rib: Option<JoinHandle<()>>,
+    store: Option<Store>,
     unknown_connections: Arc<AtomicU64>,
     stopped: bool,
 }
@@ -118,6 +139,8 @@ impl Router {
     /// nothing left running, when an address cannot be bound.
     pub fn start(cfg: RouterConfig, transport: Arc<dyn Transport>, log: Logger) -> anyhow::Result<Router> {
         let log = log.new(o!("router_id" => cfg.router_id.to_string()));
+        let store = cfg.state_dir.as_deref().map(Store::open).transpose()?;
+        let stored = store.as_ref().map(Store::origins).transpose()?.unwrap_or_default();
         let mut bound = Vec::new();
         for addr in &cfg.listen {
             let listener = transport.listen(*addr).with_context(|| format!("cannot listen on {addr}"))?;
@@ -129,6 +152,12 @@ impl Router {
         let clock_log = log.new(o!("unit" => "clock"));
         let resolution = cfg.resolution;
         let clock = threads.spawn("tern-clock".into(), move || clock::run(resolution, epoch, clock_rx, clock_log))?;
+        let (rib_tx, rib_rx) = unbounded();
+        let mut rib = Rib::new(cfg.asn, cfg.router_id, cfg.decision.clone(), log.new(o!("unit" => "rib")));
+        if let Some(id) = cfg.cluster_id {
+            rib.cluster_id = id;
+        }
+        let rib = threads.spawn("tern-rib".into(), move || rib.run(rib_rx))?;
         let mut router = Router {
             cfg,
             transport,
@@ -142,6 +171,10 @@ impl Router {
             table: DispatchTable::default(),
             peers: HashMap::new(),
             next_clock_id: 0,
+            next_peer_id: 1,
+            rib_tx,
+            rib: Some(rib),
+            store,
             unknown_connections: Arc::new(AtomicU64::new(0)),
             stopped: false,
         };
@@ -158,6 +191,12 @@ impl Router {
                 .threads
                 .spawn(format!("tern-ls-{addr}"), move || dispatcher::run(l, table, stop, unknown, log))?;
             router.listeners.push((listener, join));
+        }
+        if !stored.is_empty() {
+            info!(router.log, "announcing prefixes stored by an earlier run"; "count" => stored.len());
+        }
+        for (prefix, attrs) in stored {
+            router.originate(prefix, attrs);
         }
         info!(router.log, "router started"; "asn" => router.cfg.asn, "listen" => ?router.cfg.listen);
         Ok(router)
@@ -188,6 +227,19 @@ impl Router {
         let wakeup = Arc::new(Wakeup::default());
         let status = Snapshot::new(PeerStatus::new(n.name.clone(), address));
         let seed = u64::from(u32::from(self.cfg.router_id)) << 32 ^ hash_ip(address);
+        let peer_id = self.next_peer_id;
+        self.next_peer_id += 1;
+        let remote_asn = n.session.remote_asn.unwrap_or(0);
+        let info = PeerInfo {
+            id: peer_id,
+            name: n.name.clone(),
+            address,
+            asn: remote_asn,
+            router_id: Ipv4Addr::UNSPECIFIED,
+            ebgp: remote_asn != self.cfg.asn,
+            rr_client: n.rib.route_reflector_client,
+        };
+        let _ = self.rib_tx.send(RibMsg::AddPeer { info, rules: n.rib.clone() });
         let setup = RunnerSetup {
             name: n.name.clone(),
             address,
@@ -202,6 +254,8 @@ impl Router {
             status: status.clone(),
             threads: self.threads.clone(),
             log: self.log.new(o!("neighbor" => address.to_string(), "neighbor_name" => n.name.clone())),
+            peer_id,
+            rib: self.rib_tx.clone(),
         };
         let join = self.threads.spawn(format!("tern-ss-{address}"), move || session::run(setup))?;
         let tx = Mailbox::new(tx, join.thread().clone());
@@ -212,7 +266,7 @@ impl Router {
         if !n.admin_down {
             let _ = tx.send(RunnerMsg::Control(Control::Start));
         }
-        self.peers.insert(address, Peer { cfg: n, tx, status, join, clock_id });
+        self.peers.insert(address, Peer { cfg: n, tx, status, join, clock_id, peer_id });
         Ok(())
     }
 
@@ -229,11 +283,37 @@ impl Router {
         let _ = peer.tx.send(RunnerMsg::Control(Control::Exit(stop)));
         let _ = peer.join.join();
         let _ = self.clock_tx.send(ClockMsg::Unregister(peer.clock_id));
+        let _ = self.rib_tx.send(RibMsg::RemovePeer { id: peer.peer_id });
         if peer.cfg.md5_key.is_some() {
             for (l, _) in &self.listeners {
                 let _ = l.set_peer_key(address, None);
             }
         }
+    }
+
+    /// Changes a neighbor's routing rules (policies, reflection, limits) without resetting
+    /// its session: the difference is sent for export changes, and the peer is asked for a
+    /// route refresh for import changes.
+    pub fn set_rules(&mut self, address: IpAddr, rules: PeerRules) -> anyhow::Result<()> {
+        let peer =
+            self.peers.get_mut(&dispatcher::canonical(address)).with_context(|| format!("no neighbor {address}"))?;
+        peer.cfg.rib = rules.clone();
+        let _ = self.rib_tx.send(RibMsg::SetRules { id: peer.peer_id, rules });
+        Ok(())
+    }
+
+    /// Soft reset: `inbound` asks the peer for its routes again (ROUTE-REFRESH), otherwise
+    /// the whole table is sent to the peer again.
+    pub fn soft_reset(&self, address: IpAddr, inbound: bool) -> anyhow::Result<()> {
+        let peer = self.peers.get(&dispatcher::canonical(address)).with_context(|| format!("no neighbor {address}"))?;
+        if inbound {
+            peer.tx
+                .send(RunnerMsg::Control(Control::SoftIn))
+                .map_err(|_| anyhow::anyhow!("the session runner of {address} has stopped"))?;
+        } else {
+            let _ = self.rib_tx.send(RibMsg::SoftOut { id: peer.peer_id });
+        }
+        Ok(())
     }
 
     /// Sends an operator command to a neighbor's session.
@@ -253,6 +333,56 @@ impl Router {
         let mut all: Vec<_> = self.peers.values().map(|p| p.status.load()).collect();
         all.sort_by_key(|s| s.address);
         all
+    }
+
+    /// Originates `prefix` (replacing an earlier origination of it) for as long as this
+    /// router runs: the configuration's `[[origin]]` entries. Attributes not given default
+    /// to ORIGIN igp and an empty AS path.
+    pub fn originate(&self, prefix: Prefix, mut attrs: PathAttributes) {
+        attrs.origin.get_or_insert(crate::wire::Origin::Igp);
+        attrs.as_path.get_or_insert_with(Default::default);
+        let _ = self.rib_tx.send(RibMsg::Originate { prefix, attrs });
+    }
+
+    /// Announces `prefix` at run time (API, `ternctl announce`): originated now and, with
+    /// a state directory, again after every restart until it is withdrawn. Fails, without
+    /// announcing, when the state cannot be stored.
+    pub fn announce(&self, prefix: Prefix, mut attrs: PathAttributes) -> anyhow::Result<()> {
+        attrs.origin.get_or_insert(crate::wire::Origin::Igp);
+        attrs.as_path.get_or_insert_with(Default::default);
+        if let Some(store) = &self.store {
+            store.put_origin(prefix, &attrs)?;
+        }
+        self.originate(prefix, attrs);
+        Ok(())
+    }
+
+    /// Stops originating `prefix` and forgets a stored announcement of it.
+    pub fn withdraw(&self, prefix: Prefix) -> anyhow::Result<()> {
+        if let Some(store) = &self.store {
+            store.remove_origin(prefix)?;
+        }
+        let _ = self.rib_tx.send(RibMsg::WithdrawOrigin { prefix });
+        Ok(())
+    }
+
+    /// The RIB's view of one prefix: its paths and which is selected, and why.
+    pub fn lookup(&self, prefix: Prefix) -> Option<RouteInfo> {
+        match self.query(Query::Lookup(prefix)) {
+            Some(Answer::Route(r)) => r,
+            _ => None,
+        }
+    }
+
+    /// Prefixes per family, paths and attribute sets in the RIB.
+    pub fn rib_summary(&self) -> Option<Answer> {
+        self.query(Query::Summary)
+    }
+
+    fn query(&self, q: Query) -> Option<Answer> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.rib_tx.send(RibMsg::Query(q, tx)).ok()?;
+        rx.recv_timeout(Duration::from_secs(10)).ok()
     }
 
     /// Connections refused because they came from no configured neighbor.
@@ -293,6 +423,10 @@ impl Router {
         for (listener, join) in self.listeners.drain(..) {
             listener.close();
             let _ = join.join();
+        }
+        let _ = self.rib_tx.send(RibMsg::Exit);
+        if let Some(r) = self.rib.take() {
+            let _ = r.join();
         }
         let _ = self.clock_tx.send(ClockMsg::Exit);
         if let Some(c) = self.clock.take() {

@@ -79,29 +79,40 @@ impl std::fmt::Display for State {
     }
 }
 
-/// How an operator stops a session: the Cease subcode sent (RFC 4486) with an optional
-/// RFC 9003 message, and whether the session starts again afterwards.
+/// How a session is stopped from outside the protocol: the Cease NOTIFICATION to send
+/// (RFC 4486, with an RFC 9003 message where it has one) and whether, and how soon, the
+/// session starts again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stop {
-    pub subcode: u8,
-    pub message: Option<String>,
-    pub restart: bool,
+    pub notification: Notification,
+    /// `None`: stay down. `Some(d)`: start again after `d` (and at least the idle-hold time).
+    pub restart: Option<Duration>,
 }
 
 impl Stop {
     /// Administrative Shutdown: the session stays down.
     pub fn shutdown(message: Option<String>) -> Stop {
-        Stop { subcode: CEASE_ADMIN_SHUTDOWN, message, restart: false }
+        Stop { notification: Notification::cease(CEASE_ADMIN_SHUTDOWN, message.as_deref()), restart: None }
     }
 
     /// Administrative Reset: the session comes back after the idle-hold time.
     pub fn reset(message: Option<String>) -> Stop {
-        Stop { subcode: CEASE_ADMIN_RESET, message, restart: true }
+        Stop { notification: Notification::cease(CEASE_ADMIN_RESET, message.as_deref()), restart: Some(Duration::ZERO) }
     }
 
     /// Peer De-configured: the neighbor was removed from the configuration.
     pub fn deconfigured() -> Stop {
-        Stop { subcode: CEASE_PEER_DECONFIGURED, message: None, restart: false }
+        Stop { notification: Notification::cease(CEASE_PEER_DECONFIGURED, None), restart: None }
+    }
+
+    /// Maximum Number of Prefixes Reached, with the RFC 4486 data; the session stays down
+    /// unless `restart` says when to try again.
+    pub fn max_prefixes(family: crate::wire::Family, limit: u32, restart: Option<Duration>) -> Stop {
+        Stop { notification: Notification::max_prefixes(family, limit), restart }
+    }
+
+    pub fn subcode(&self) -> u8 {
+        self.notification.subcode
     }
 }
 
@@ -371,22 +382,25 @@ impl Fsm {
     }
 
     fn manual_stop(&mut self, now: Instant, stop: Stop, out: &mut Vec<Action>) {
-        let notification = Notification::cease(stop.subcode, stop.message.as_deref());
+        let subcode = stop.subcode();
         for conn in std::mem::take(&mut self.conns) {
             if conn.progress != Progress::DelayOpen {
-                out.push(Action::Send { conn: conn.id, message: Message::Notification(notification.clone()) });
+                out.push(Action::Send { conn: conn.id, message: Message::Notification(stop.notification.clone()) });
             }
             out.push(Action::Close { conn: conn.id });
             if conn.progress == Progress::Established {
-                out.push(Action::Down { cause: Cause::ManualStop(stop.subcode) });
+                out.push(Action::Down { cause: Cause::ManualStop(subcode) });
             }
         }
         self.pending_connect = None;
         self.connect_retry = None;
         self.established_at = None;
-        self.started = stop.restart;
-        self.idle_hold = stop.restart.then(|| now + self.jittered(self.cfg.idle_hold, self.cfg.idle_hold_jitter));
-        self.sync_state(Cause::ManualStop(stop.subcode), out);
+        self.started = stop.restart.is_some();
+        self.idle_hold = match stop.restart {
+            Some(after) => Some(now + after.max(self.jittered(self.cfg.idle_hold, self.cfg.idle_hold_jitter))),
+            None => None,
+        };
+        self.sync_state(Cause::ManualStop(subcode), out);
     }
 
     fn tick(&mut self, now: Instant, out: &mut Vec<Action>) {
@@ -446,10 +460,12 @@ impl Fsm {
             }
             self.pending_connect = None;
         }
+        // A started session waiting out its idle-hold time accepts the peer's connection:
+        // the peer is evidently ready, and refusing it can lock both sides into alternating
+        // refusals when their idle-hold timers are out of phase (each refusal counting as
+        // one more failure). Damping still spaces out our own attempts.
         let reject = if !self.started {
             Some("session is not started")
-        } else if self.state == State::Idle {
-            Some("session is idle")
         } else if self.conns.iter().any(|c| c.direction == direction) {
             Some("a connection in this direction exists")
         } else {
@@ -479,6 +495,7 @@ impl Fsm {
             }));
             return;
         }
+        self.idle_hold = None;
         let mut c = Conn {
             id: conn,
             direction,

@@ -413,6 +413,24 @@ fn connections_are_refused_while_stopped_and_duplicates_are_refused() {
 }
 
 #[test]
+fn the_peer_may_connect_while_we_wait_out_idle_hold() {
+    let mut mine = r1();
+    mine.idle_hold = Duration::from_secs(30);
+    mine.idle_hold_jitter = None;
+    let mut h = One::new(mine);
+    h.establish(&r2());
+    let conn = h.fsm.established_conn().unwrap();
+    h.input(Input::TcpFailed { conn });
+    assert_eq!(h.fsm.state(), State::Idle);
+    // Our own restart waits 30 s, but the peer's connection is taken at once.
+    let inbound = h.fsm.next_conn_id();
+    let out = h.input(Input::TcpConnected { conn: inbound, direction: Direction::Inbound });
+    assert_eq!(sent(&out), [(inbound, Message::Open(local_open(&r1())))]);
+    assert_eq!(h.fsm.state(), State::OpenSent);
+    assert!(!h.run(Duration::from_secs(40)).iter().any(|a| matches!(a, Action::Connect { .. })));
+}
+
+#[test]
 fn a_new_connection_loses_against_an_established_session() {
     let mut h = One::new(r1());
     let est = h.establish(&r2());

@@ -6,6 +6,13 @@
 //! `PathAttributes`, never the tables themselves.
 
 pub mod decision;
+pub mod engine;
+pub(crate) mod export;
+pub(crate) mod import;
+pub mod intern;
+pub mod table;
+
+pub use engine::{Answer, PeerRules, Query, Rib, RibMsg, RouteInfo};
 
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -31,12 +31,13 @@ use crate::channels::{Control, ReadEvent, RunnerMsg, Wakeup};
 use crate::clock::Epoch;
 use crate::connection::{Connection, SocketOpts, Transport};
 use crate::fsm::{Action, ConnId, Direction, Fsm, Input, Note, State};
+use crate::rib::RibMsg;
 use crate::threads::Threads;
-use crate::wire::{Ctx, Message};
+use crate::wire::{Ctx, Message, Update};
 use status::{PeerStatus, Snapshot};
 
 /// Counters alone are published no more often than this.
-pub const COUNTERS_EVERY: Duration = Duration::from_secs(5);
+pub const COUNTERS_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a closed connection may linger for the peer to read our last message.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -56,6 +57,9 @@ pub struct RunnerSetup {
     pub status: Arc<Snapshot<PeerStatus>>,
     pub threads: Threads,
     pub log: Logger,
+    /// This peer's id in the RIB, and the way there.
+    pub peer_id: crate::rib::PeerId,
+    pub rib: Sender<RibMsg>,
 }
 
 struct Live {
@@ -80,6 +84,8 @@ struct Runner {
     s: RunnerSetup,
     /// This runner's own mailbox, for the readers and connectors it starts.
     mailbox: Mailbox,
+    /// UPDATEs of the current batch, for the RIB.
+    updates: Vec<Update>,
     state: Arc<AtomicU8>,
     conns: HashMap<ConnId, Live>,
     closing: Vec<Closing>,
@@ -90,6 +96,10 @@ struct Runner {
     dirty: bool,
     /// Only counters changed: publish at a tick, at most every [`COUNTERS_EVERY`].
     stale: bool,
+    /// Counters of messages other than KEEPALIVE changed: make sure a tick comes within
+    /// [`COUNTERS_EVERY`] to publish them. (KEEPALIVE counts alone wait for the next tick
+    /// that comes anyway, so an idle session does not wake up just to publish.)
+    publish_soon: bool,
     published: Instant,
     exit: bool,
 }
@@ -107,6 +117,7 @@ pub fn run(s: RunnerSetup) {
     let mut r = Runner {
         s: RunnerSetup { log, ..s },
         mailbox,
+        updates: Vec::new(),
         state,
         conns: HashMap::new(),
         closing: Vec::new(),
@@ -115,6 +126,7 @@ pub fn run(s: RunnerSetup) {
         status,
         dirty: true,
         stale: false,
+        publish_soon: false,
         published: Instant::now(),
         exit: false,
     };
@@ -164,7 +176,8 @@ impl Runner {
                 self.publish();
             }
             let closing = self.closing.iter().map(|c| c.deadline).min();
-            let next = [self.s.fsm.next_deadline(), closing].into_iter().flatten().min();
+            let publish = self.publish_soon.then(|| self.published + COUNTERS_EVERY);
+            let next = [self.s.fsm.next_deadline(), closing, publish].into_iter().flatten().min();
             self.s.epoch.store(&self.s.wakeup.deadline, next);
         }
         self.shutdown();
@@ -200,12 +213,39 @@ impl Runner {
                     }
                 }
             }
-            RunnerMsg::Read { conn, event } => self.read_event(now, conn, event),
+            RunnerMsg::Read { conn, events } => {
+                for event in events {
+                    self.read_event(now, conn, event);
+                }
+                if !self.updates.is_empty() {
+                    let updates = std::mem::take(&mut self.updates);
+                    let _ = self.s.rib.send(RibMsg::Updates { id: self.s.peer_id, updates });
+                }
+            }
+            RunnerMsg::Export { bytes, updates, prefixes } => {
+                let Some(live) = self.s.fsm.established_conn().and_then(|c| self.conns.get_mut(&c)) else { return };
+                trace!(
+                    live.log,
+                    "sending {} updates ({} prefixes, {} octets) from the rib",
+                    updates,
+                    prefixes,
+                    bytes.len()
+                );
+                if live.out.is_empty() {
+                    live.out = bytes;
+                } else {
+                    live.out.extend_from_slice(&bytes);
+                }
+                self.status.sent.update += updates as u64;
+                self.status.prefixes_sent += prefixes as u64;
+                self.publish_soon = true;
+            }
             RunnerMsg::Tick(_) => unreachable!("ticks are handled in the loop"),
             RunnerMsg::Control(c) => {
                 debug!(self.s.log, "received control"; "control" => ?c);
                 match c {
                     Control::Start => self.feed(now, Input::ManualStart),
+                    Control::SoftIn => self.request_refresh(),
                     Control::Stop(stop) => self.feed(now, Input::ManualStop(stop)),
                     Control::Exit(stop) => {
                         info!(self.s.log, "session runner received shutdown request");
@@ -264,6 +304,7 @@ impl Runner {
                 let kind = decoded.message.message_type();
                 self.status.received.count(kind);
                 self.stale = true;
+                self.publish_soon |= kind != crate::wire::MessageType::Keepalive;
                 if let Some(live) = self.conns.get(&conn) {
                     debug!(live.log, "recv {} message", kind.name(); "message" => kind.name(), "message_contents" => %Contents(&decoded.message));
                     for fault in &decoded.faults {
@@ -346,26 +387,55 @@ impl Runner {
                     "hold_time" => negotiated.hold_time, "families" => ?negotiated.families,
                     "connection_id" => conn, "direction" => live.map(|l| l.direction.name()));
                 self.status.connection = live.map(|l| (l.conn.local_addr(), l.conn.peer_addr()));
-                self.status.negotiated = Some(Arc::new(*negotiated));
+                self.status.negotiated = Some(Arc::new((*negotiated).clone()));
                 self.status.established_at = Some(SystemTime::now());
                 self.status.established_count += 1;
                 self.dirty = true;
+                if let Some(live) = live {
+                    let _ = self.s.rib.send(RibMsg::Up {
+                        id: self.s.peer_id,
+                        asn: negotiated.peer_asn,
+                        router_id: negotiated.peer_id,
+                        out: self.mailbox.clone(),
+                        ctx: negotiated.tx_ctx(),
+                        families: negotiated.families.clone(),
+                        local_addr: live.conn.local_addr().ip(),
+                        enhanced_refresh: negotiated.enhanced_route_refresh,
+                    });
+                }
             }
             Action::Down { cause } => {
                 info!(self.s.log, "session down"; "cause" => %cause);
+                self.updates.clear();
+                let _ = self.s.rib.send(RibMsg::Down { id: self.s.peer_id });
                 self.status.connection = None;
                 self.status.negotiated = None;
                 self.status.established_at = None;
                 self.status.last_error = Some(cause.to_string());
                 self.dirty = true;
             }
-            Action::Update(update) => {
-                trace!(self.s.log, "update handed to routing"; "update" => %update);
-            }
-            Action::RouteRefresh(rr) => {
-                debug!(self.s.log, "route refresh requested"; "request" => %rr);
+            Action::Update(update) => self.updates.push(update),
+            Action::RouteRefresh(refresh) => {
+                debug!(self.s.log, "route refresh from the peer"; "refresh" => %refresh);
+                let _ = self.s.rib.send(RibMsg::Refresh { id: self.s.peer_id, refresh });
             }
             Action::Note(note) => self.note(note),
+        }
+    }
+
+    /// Sends ROUTE-REFRESH requests for every negotiated family, if the peer takes them.
+    fn request_refresh(&mut self) {
+        let Some(conn) = self.s.fsm.established_conn() else { return };
+        let Some(n) = self.s.fsm.negotiated() else { return };
+        if !n.route_refresh {
+            warn!(
+                self.s.log,
+                "the peer does not support route refresh: a hard reset is needed to apply new import rules"
+            );
+            return;
+        }
+        for family in n.families.clone() {
+            self.send(conn, Message::RouteRefresh(crate::wire::RouteRefresh::request(family)));
         }
     }
 
@@ -429,6 +499,7 @@ impl Runner {
         }
         self.status.sent.count(kind);
         self.stale = true;
+        self.publish_soon |= kind != crate::wire::MessageType::Keepalive;
     }
 
     fn close(&mut self, now: Instant, conn: ConnId) {
@@ -464,6 +535,7 @@ impl Runner {
 
     fn publish(&mut self) {
         self.published = Instant::now();
+        self.publish_soon = false;
         self.s.status.publish(self.status.clone());
         self.dirty = false;
         self.stale = false;

@@ -40,25 +40,29 @@ pub fn run(
     activity: Arc<Activity>,
     epoch: Epoch,
 ) {
-    let send = |event| tx.send(RunnerMsg::Read { conn, event }).is_ok();
+    let send = |events: Vec<ReadEvent>| events.is_empty() || tx.send(RunnerMsg::Read { conn, events }).is_ok();
     let mut ctx = Ctx::pre_open();
     // The peer's OPEN seen, and then the KEEPALIVE that completes the exchange.
     let (mut open_seen, mut up) = (false, false);
     let mut buf: Vec<u8> = Vec::with_capacity(2 * READ_CHUNK);
     let mut chunk = vec![0u8; READ_CHUNK];
     loop {
+        // Every whole message of this read goes to the runner in one batch.
+        let mut events = Vec::new();
         let mut start = 0;
         loop {
             let len = match header::frame(&buf[start..], ctx.max_message_len()) {
                 Ok(Some(len)) => len,
                 Ok(None) => break,
                 Err(e) => {
-                    send(ReadEvent::Error(e));
+                    events.push(ReadEvent::Error(e));
+                    send(events);
                     return;
                 }
             };
             match wire::decode_message(&buf[start..start + len], &ctx) {
                 Ok(decoded) => {
+                    start += len;
                     match &decoded.message {
                         Message::Open(open) => {
                             open_seen = true;
@@ -69,33 +73,33 @@ pub fn run(
                         Message::Keepalive if up => {
                             activity.last_ms.store(epoch.millis(Instant::now()), Ordering::Relaxed);
                             activity.keepalives.fetch_add(1, Ordering::Release);
-                            start += len;
                             continue;
                         }
                         Message::Keepalive => up = open_seen,
                         _ => {}
                     }
-                    if !send(ReadEvent::Message(Box::new(decoded))) {
-                        return;
-                    }
+                    events.push(ReadEvent::Message(Box::new(decoded)));
                 }
                 Err(e) => {
-                    send(ReadEvent::Error(e));
+                    events.push(ReadEvent::Error(e));
+                    send(events);
                     return;
                 }
             }
-            start += len;
+        }
+        if !send(events) {
+            return;
         }
         buf.drain(..start);
         match stream.read(&mut chunk) {
             Ok(0) => {
-                send(ReadEvent::Closed(None));
+                send(vec![ReadEvent::Closed(None)]);
                 return;
             }
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                send(ReadEvent::Closed(Some(e)));
+                send(vec![ReadEvent::Closed(Some(e))]);
                 return;
             }
         }

@@ -70,6 +70,8 @@ pub struct PeerStatus {
     /// Prefixes announced and withdrawn by the peer, over the session's life.
     pub prefixes_announced: u64,
     pub prefixes_withdrawn: u64,
+    /// Prefixes sent to the peer (announcements and withdrawals) from the RIB.
+    pub prefixes_sent: u64,
     /// Malformed attributes repaired under RFC 7606 (treat-as-withdraw, discard).
     pub attribute_faults: u64,
     pub last_error: Option<String>,
@@ -92,6 +94,7 @@ impl PeerStatus {
             sent: MessageCounts::default(),
             prefixes_announced: 0,
             prefixes_withdrawn: 0,
+            prefixes_sent: 0,
             attribute_faults: 0,
             last_error: None,
             last_notification_sent: None,

@@ -476,6 +476,16 @@ fn merge_as4(out: &mut AttrsDecoded, as4_path: Option<AsPath>, as4_aggregator: O
     }
 }
 
+/// Decodes an attribute list that tern itself encoded and stored (see `crate::store`): no
+/// RFC 7606 repairs are expected, so any fault is an error.
+pub fn decode_stored(buf: &[u8]) -> Result<PathAttributes, String> {
+    let decoded = decode(buf, false, &Ctx::new()).map_err(|e| e.to_string())?;
+    match decoded.faults.first() {
+        Some(f) => Err(f.to_string()),
+        None => Ok(decoded.attrs),
+    }
+}
+
 fn attr_flags(type_code: u8) -> u8 {
     rule(type_code).map_or(FLAG_OPTIONAL | FLAG_TRANSITIVE, |r| r.flags)
 }

@@ -1,0 +1,737 @@
+//! The RIB thread: one owner for every route table, fed by batches.
+//!
+//! Runners send [`RibMsg::Updates`] with all the UPDATEs one read produced; the RIB applies
+//! import rules and policy once per attribute set, updates the tables, re-runs the decision
+//! for the prefixes that changed, and collects the changes per peer grouped by attribute
+//! set. At the end of each batch it encodes them into as few UPDATEs as fit and sends each
+//! runner one `RunnerMsg::Export` with the bytes. No per-prefix message crosses a thread.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use slog::{debug, info, warn, Logger};
+
+use super::decision::{self, Candidate, DecisionConfig};
+use super::export::{Env, PeerOut, Route};
+use super::intern::{Attrs, Interner, RouteAttrs};
+use super::table::KeyMap;
+use super::table::{Change, Key, Many, Path, Table};
+use super::{PeerId, PeerInfo, LOCAL};
+use crate::channels::Mailbox;
+use crate::policy::Policy;
+use crate::wire::{Ctx, Family, Nlri, PathAttributes, Prefix, RefreshSubtype, RouteRefresh, Update};
+
+/// How the RIB treats one neighbor's routes (the routing parts of its configuration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerRules {
+    /// `None`: RFC 8212 — an eBGP neighbor accepts nothing, an iBGP one everything.
+    pub import: Option<Arc<Policy>>,
+    /// `None`: RFC 8212 — an eBGP neighbor is sent nothing, an iBGP one everything.
+    pub export: Option<Arc<Policy>>,
+    pub next_hop_self: bool,
+    pub route_reflector_client: bool,
+    /// Accept paths that contain our own AS up to this many times.
+    pub allow_own_as: u8,
+    /// eBGP: the first AS of the path must be the neighbor's.
+    pub enforce_first_as: bool,
+    /// Above this many prefixes the session is stopped (Cease / Maximum Number of Prefixes).
+    pub max_prefixes: Option<u32>,
+    /// Log a warning when the peer's prefixes reach this share of `max_prefixes` (percent).
+    pub max_prefixes_warning: u8,
+    /// Restart the session this long after it was stopped for too many prefixes.
+    pub max_prefixes_restart: Option<std::time::Duration>,
+}
+
+impl Default for PeerRules {
+    fn default() -> PeerRules {
+        PeerRules {
+            import: None,
+            export: None,
+            next_hop_self: false,
+            route_reflector_client: false,
+            allow_own_as: 0,
+            enforce_first_as: true,
+            max_prefixes: None,
+            max_prefixes_warning: 90,
+            max_prefixes_restart: None,
+        }
+    }
+}
+
+/// Into the RIB thread.
+pub enum RibMsg {
+    AddPeer {
+        info: PeerInfo,
+        rules: PeerRules,
+    },
+    /// New rules for a configured peer, applied without a session reset: export changes
+    /// by sending the difference, import changes by asking the peer for a route refresh.
+    SetRules {
+        id: PeerId,
+        rules: PeerRules,
+    },
+    RemovePeer {
+        id: PeerId,
+    },
+    /// The session is Established: its runner, encoding context and local address.
+    Up {
+        id: PeerId,
+        asn: u32,
+        router_id: Ipv4Addr,
+        out: Mailbox,
+        ctx: Ctx,
+        families: Vec<Family>,
+        local_addr: IpAddr,
+        /// Both sides support enhanced route refresh (RFC 7313).
+        enhanced_refresh: bool,
+    },
+    /// The peer sent a ROUTE-REFRESH (a request, or the BoRR/EoRR around its own refresh).
+    Refresh {
+        id: PeerId,
+        refresh: RouteRefresh,
+    },
+    /// Send the peer the whole table again (soft reset out).
+    SoftOut {
+        id: PeerId,
+    },
+    Down {
+        id: PeerId,
+    },
+    Updates {
+        id: PeerId,
+        updates: Vec<Update>,
+    },
+    /// Originate (or replace) a prefix with these attributes.
+    Originate {
+        prefix: Prefix,
+        attrs: PathAttributes,
+    },
+    WithdrawOrigin {
+        prefix: Prefix,
+    },
+    Query(Query, Sender<Answer>),
+    Exit,
+}
+
+/// Read-only questions, answered from the thread that owns the tables.
+#[derive(Debug, Clone)]
+pub enum Query {
+    /// The selected path of an exact prefix, with all candidates.
+    Lookup(Prefix),
+    /// Counts: prefixes per family, paths, interned attribute sets.
+    Summary,
+}
+
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Route(Option<RouteInfo>),
+    Summary { ipv4: usize, ipv6: usize, paths: usize, attribute_sets: usize },
+}
+
+/// One prefix as `ternctl show route` would show it.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub prefix: Prefix,
+    /// Candidates as (peer name, peer address, path id, attributes, selected).
+    pub paths: Vec<(String, IpAddr, u32, Attrs, bool)>,
+    pub reason: &'static str,
+}
+
+pub(crate) struct Peer {
+    pub info: PeerInfo,
+    pub rules: PeerRules,
+    pub up: Option<PeerOut>,
+    pub prefixes: u64,
+}
+
+pub struct Rib {
+    pub(crate) local: PeerInfo,
+    pub(crate) decision: DecisionConfig,
+    pub(crate) cluster_id: Ipv4Addr,
+    pub(crate) peers: HashMap<PeerId, Peer>,
+    v4: Table<u64>,
+    v6: Table<(u128, u8)>,
+    interner: Interner,
+    /// Prefixes whose best path changed since the last flush: a second change of the same
+    /// prefix flushes first, so that what peers receive keeps the order of events.
+    touched_v4: KeyMap<u64, ()>,
+    touched_v6: KeyMap<(u128, u8), ()>,
+    /// Routes of a peer that is refreshing them (RFC 7313), by (peer, AFI): what has not
+    /// been re-sent by the End-of-RIB-Refresh is removed then.
+    stale: HashMap<(PeerId, u16), std::collections::HashSet<(Prefix, u32)>>,
+    log: Logger,
+}
+
+impl Rib {
+    pub fn new(asn: u32, router_id: Ipv4Addr, decision: DecisionConfig, log: Logger) -> Rib {
+        Rib {
+            local: PeerInfo::local(asn, router_id),
+            decision,
+            cluster_id: router_id,
+            peers: HashMap::new(),
+            v4: Table::default(),
+            v6: Table::default(),
+            interner: Interner::default(),
+            touched_v4: KeyMap::default(),
+            touched_v6: KeyMap::default(),
+            stale: HashMap::new(),
+            log,
+        }
+    }
+
+    pub fn run(mut self, rx: Receiver<RibMsg>) {
+        info!(self.log, "rib started");
+        while let Ok(msg) = rx.recv() {
+            if !self.handle(msg) {
+                break;
+            }
+        }
+        info!(self.log, "rib stopped");
+    }
+
+    /// Handles one message; false to stop.
+    pub fn handle(&mut self, msg: RibMsg) -> bool {
+        match msg {
+            RibMsg::AddPeer { info, rules } => {
+                self.peers.insert(info.id, Peer { info, rules, up: None, prefixes: 0 });
+            }
+            RibMsg::SetRules { id, rules } => self.set_rules(id, rules),
+            RibMsg::RemovePeer { id } => {
+                self.peer_down(id);
+                self.peers.remove(&id);
+            }
+            RibMsg::Up { id, asn, router_id, out, ctx, families, local_addr, enhanced_refresh } => {
+                let mut out = PeerOut::new(out, ctx, families, local_addr);
+                out.enhanced_refresh = enhanced_refresh;
+                self.peer_up(id, asn, router_id, out)
+            }
+            RibMsg::Refresh { id, refresh } => self.refresh(id, refresh),
+            RibMsg::SoftOut { id } => {
+                let families =
+                    self.peers.get(&id).and_then(|p| p.up.as_ref()).map(|o| o.families().to_vec()).unwrap_or_default();
+                for family in families {
+                    self.resend(id, family);
+                }
+            }
+            RibMsg::Down { id } => self.peer_down(id),
+            RibMsg::Updates { id, updates } => {
+                for u in updates {
+                    self.update(id, u);
+                }
+            }
+            RibMsg::Originate { prefix, attrs } => {
+                let family = family_of(&prefix);
+                let mp_next_hop = None;
+                let attrs = self.interner.intern(RouteAttrs { attrs, mp_next_hop });
+                self.insert(family, prefix, Path { attrs, peer: LOCAL, path_id: 0 });
+            }
+            RibMsg::WithdrawOrigin { prefix } => self.remove(family_of(&prefix), prefix, LOCAL, 0),
+            RibMsg::Query(q, reply) => {
+                let _ = reply.send(self.query(q));
+            }
+            RibMsg::Exit => return false,
+        }
+        self.flush();
+        true
+    }
+
+    fn query(&self, q: Query) -> Answer {
+        match q {
+            Query::Lookup(prefix) => {
+                let dest = match prefix.addr() {
+                    IpAddr::V4(_) => u64::from_prefix(&prefix).and_then(|k| self.v4.get(&k)),
+                    IpAddr::V6(_) => <(u128, u8)>::from_prefix(&prefix).and_then(|k| self.v6.get(&k)),
+                };
+                Answer::Route(dest.map(|d| {
+                    let selected: Vec<&Path> = d.selected().collect();
+                    let paths = d
+                        .paths()
+                        .iter()
+                        .map(|p| {
+                            let info = self.peer_info(p.peer);
+                            let sel = selected.contains(&p);
+                            (info.name.clone(), info.address, p.path_id, p.attrs.clone(), sel)
+                        })
+                        .collect();
+                    RouteInfo { prefix, paths, reason: d.step().describe() }
+                }))
+            }
+            Query::Summary => Answer::Summary {
+                ipv4: self.v4.len(),
+                ipv6: self.v6.len(),
+                paths: self.v4.routes.values().chain(std::iter::empty()).map(|d| d.paths().len()).sum::<usize>()
+                    + self.v6.routes.values().map(|d| d.paths().len()).sum::<usize>(),
+                attribute_sets: self.interner.len(),
+            },
+        }
+    }
+
+    pub(crate) fn peer_info(&self, id: PeerId) -> &PeerInfo {
+        if id == LOCAL {
+            &self.local
+        } else {
+            self.peers.get(&id).map_or(&self.local, |p| &p.info)
+        }
+    }
+
+    fn peer_up(&mut self, id: PeerId, asn: u32, router_id: Ipv4Addr, out: PeerOut) {
+        let local_asn = self.local.asn;
+        let Some(peer) = self.peers.get_mut(&id) else { return };
+        peer.info.router_id = router_id;
+        peer.info.asn = asn;
+        peer.info.ebgp = asn != local_asn;
+        info!(self.log, "peer up, sending the table"; "peer" => %peer.info.address, "families" => ?out.families());
+        let families = out.families().to_vec();
+        peer.up = Some(out);
+        // The initial table: every selected route this peer may have, then End-of-RIB.
+        for family in families {
+            self.queue_table(id, family);
+        }
+        if let Some(out) = self.peers.get_mut(&id).and_then(|p| p.up.as_mut()) {
+            out.end_of_rib = true;
+        }
+    }
+
+    /// Queues every selected route of `family` for `id` (every path, to an ADD-PATH peer).
+    fn queue_table(&mut self, id: PeerId, family: Family) {
+        let all = self.peers.get(&id).and_then(|p| p.up.as_ref()).is_some_and(|o| o.all_paths(family));
+        let pick = |k: Prefix, d: &super::table::Dest| -> Vec<(Prefix, Path, u32)> {
+            if all {
+                d.paths().iter().map(|p| (k, p.clone(), super::export::tx_path_id(p))).collect()
+            } else {
+                d.best().map(|p| (k, p.clone(), 0)).into_iter().collect()
+            }
+        };
+        let routes: Vec<(Prefix, Path, u32)> = match family.afi {
+            crate::wire::AFI_IPV6 => self.v6.routes.iter().flat_map(|(k, d)| pick(k.prefix(), d)).collect(),
+            _ => self.v4.routes.iter().flat_map(|(k, d)| pick(k.prefix(), d)).collect(),
+        };
+        let env = Env { local: &self.local, cluster_id: self.cluster_id };
+        for (prefix, path, path_id) in routes {
+            let src = id_info(&self.peers, &self.local, path.peer).clone();
+            let Some(peer) = self.peers.get_mut(&id) else { return };
+            super::export::offer(peer, &env, &Route { family, prefix, path: &path, src: &src, path_id });
+        }
+    }
+
+    /// Tells ADD-PATH peers about one path of `prefix` that was added, replaced or removed.
+    fn export_path(&mut self, family: Family, prefix: Prefix, path: &Path, removed: bool) {
+        let ids: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.up.as_ref().is_some_and(|o| o.all_paths(family)))
+            .map(|(id, _)| *id)
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        let src = id_info(&self.peers, &self.local, path.peer).clone();
+        let path_id = super::export::tx_path_id(path);
+        for id in ids {
+            let env = Env { local: &self.local, cluster_id: self.cluster_id };
+            let route = Route { family, prefix, path, src: &src, path_id };
+            let peer = self.peers.get_mut(&id).expect("peer");
+            if removed {
+                super::export::withdraw_if_sent(peer, &env, &route);
+            } else if !super::export::offer(peer, &env, &route) {
+                if let Some(out) = peer.up.as_mut() {
+                    out.withdraw(family, Nlri::with_path_id(prefix, path_id));
+                }
+            }
+        }
+    }
+
+    fn any_add_path(&self, family: Family) -> bool {
+        self.peers.values().any(|p| p.up.as_ref().is_some_and(|o| o.all_paths(family)))
+    }
+
+    /// Sends `family` to `id` again, between BoRR and EoRR when the peer supports them.
+    fn resend(&mut self, id: PeerId, family: Family) {
+        let Some(enhanced) =
+            self.peers.get(&id).and_then(|p| p.up.as_ref()).filter(|o| o.carries(family)).map(|o| o.enhanced_refresh)
+        else {
+            return;
+        };
+        if enhanced {
+            self.flush();
+            if let Some(out) = self.peers.get_mut(&id).and_then(|p| p.up.as_mut()) {
+                out.refresh_marker(family, RefreshSubtype::BeginRefresh);
+            }
+            self.flush();
+        }
+        self.queue_table(id, family);
+        if enhanced {
+            if let Some(out) = self.peers.get_mut(&id).and_then(|p| p.up.as_mut()) {
+                out.refresh_marker(family, RefreshSubtype::EndRefresh);
+            }
+        }
+    }
+
+    /// A ROUTE-REFRESH from the peer.
+    fn refresh(&mut self, id: PeerId, rr: RouteRefresh) {
+        let address = self.peers.get(&id).map(|p| p.info.address);
+        match rr.subtype {
+            RefreshSubtype::Request => {
+                debug!(self.log, "route refresh requested"; "peer" => ?address, "family" => %rr.family);
+                self.resend(id, rr.family);
+            }
+            // RFC 7313 §4: the peer re-sends its routes; those it does not re-send by the
+            // EoRR are stale and go.
+            RefreshSubtype::BeginRefresh => {
+                let keys = self.paths_of(id, rr.family);
+                self.stale.insert((id, rr.family.afi), keys);
+            }
+            RefreshSubtype::EndRefresh => {
+                let Some(stale) = self.stale.remove(&(id, rr.family.afi)) else { return };
+                if !stale.is_empty() {
+                    info!(self.log, "removing routes not refreshed"; "peer" => ?address, "count" => stale.len());
+                }
+                for (prefix, path_id) in stale {
+                    self.remove(rr.family, prefix, id, path_id);
+                }
+            }
+            RefreshSubtype::Reserved(_) => {}
+        }
+    }
+
+    /// Every (prefix, path id) the peer has in `family`.
+    fn paths_of(&self, id: PeerId, family: Family) -> std::collections::HashSet<(Prefix, u32)> {
+        let pick = |k: Prefix, d: &super::table::Dest| {
+            d.paths().iter().filter(|p| p.peer == id).map(|p| (k, p.path_id)).collect::<Vec<_>>()
+        };
+        match family.afi {
+            crate::wire::AFI_IPV6 => self.v6.routes.iter().flat_map(|(k, d)| pick(k.prefix(), d)).collect(),
+            _ => self.v4.routes.iter().flat_map(|(k, d)| pick(k.prefix(), d)).collect(),
+        }
+    }
+
+    fn set_rules(&mut self, id: PeerId, rules: PeerRules) {
+        let Some(peer) = self.peers.get_mut(&id) else { return };
+        let old = std::mem::replace(&mut peer.rules, rules);
+        peer.info.rr_client = peer.rules.route_reflector_client;
+        let Some(out) = peer.up.as_ref() else { return };
+        if old.import != peer.rules.import
+            || old.allow_own_as != peer.rules.allow_own_as
+            || old.enforce_first_as != peer.rules.enforce_first_as
+        {
+            info!(self.log, "import rules changed, asking the peer for its routes again"; "peer" => %peer.info.address);
+            out.request_refresh();
+        }
+        let export_changed = old.export != peer.rules.export
+            || old.next_hop_self != peer.rules.next_hop_self
+            || old.route_reflector_client != peer.rules.route_reflector_client;
+        if !export_changed {
+            return;
+        }
+        info!(self.log, "export rules changed, sending the difference"; "peer" => %peer.info.address);
+        let families = out.families().to_vec();
+        for family in families {
+            let routes: Vec<(Prefix, Path)> = match family.afi {
+                crate::wire::AFI_IPV6 => {
+                    self.v6.routes.iter().filter_map(|(k, d)| Some((k.prefix(), d.best()?.clone()))).collect()
+                }
+                _ => self.v4.routes.iter().filter_map(|(k, d)| Some((k.prefix(), d.best()?.clone()))).collect(),
+            };
+            let env = Env { local: &self.local, cluster_id: self.cluster_id };
+            for (prefix, path) in routes {
+                let src = id_info(&self.peers, &self.local, path.peer).clone();
+                let Some(peer) = self.peers.get_mut(&id) else { return };
+                super::export::reexport(
+                    peer,
+                    &old,
+                    &env,
+                    &Route { family, prefix, path: &path, src: &src, path_id: 0 },
+                );
+            }
+        }
+    }
+
+    fn peer_down(&mut self, id: PeerId) {
+        let Some(peer) = self.peers.get_mut(&id) else { return };
+        if peer.up.take().is_none() && peer.prefixes == 0 {
+            return;
+        }
+        peer.prefixes = 0;
+        info!(self.log, "peer down, withdrawing its routes"; "peer" => %peer.info.address);
+        let mut gone: Vec<(Family, Prefix, Path)> = Vec::new();
+        for family in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
+            if self.any_add_path(family) {
+                for (prefix, path_id) in self.paths_of(id, family) {
+                    gone.extend(self.find_path(family, prefix, id, path_id).map(|p| (family, prefix, p)));
+                }
+            }
+        }
+        let mut changes: Vec<(Family, Prefix, Change)> = Vec::new();
+        let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
+        self.v4.remove_peer(
+            id,
+            |m| decide(m, peers, local, decision),
+            |k, c| changes.push((Family::IPV4_UNICAST, k.prefix(), c)),
+        );
+        self.v6.remove_peer(
+            id,
+            |m| decide(m, peers, local, decision),
+            |k, c| changes.push((Family::IPV6_UNICAST, k.prefix(), c)),
+        );
+        for (family, prefix, change) in changes {
+            self.export(family, prefix, change);
+        }
+        for (family, prefix, path) in gone {
+            self.export_path(family, prefix, &path, true);
+        }
+        self.interner.purge();
+    }
+
+    fn update(&mut self, id: PeerId, u: Update) {
+        let Some(peer) = self.peers.get(&id) else { return };
+        if peer.up.is_none() {
+            warn!(self.log, "update from a peer that is not up, ignored"; "peer" => %peer.info.address);
+            return;
+        }
+        if let Some(family) = u.is_end_of_rib() {
+            debug!(self.log, "end-of-rib received"; "peer" => %peer.info.address, "family" => %family);
+            return;
+        }
+        for n in &u.withdrawn {
+            self.remove(Family::IPV4_UNICAST, n.prefix, id, n.path_id);
+        }
+        if let Some(mp) = &u.mp_unreach {
+            for n in &mp.withdrawn {
+                self.remove(mp.family, n.prefix, id, n.path_id);
+            }
+        }
+        let Update { mut attrs, nlri, mp_reach, .. } = u;
+        super::import::prepare(&mut attrs);
+        if !nlri.is_empty() {
+            self.announce(id, Family::IPV4_UNICAST, attrs.clone(), None, nlri);
+        }
+        if let Some(mp) = mp_reach {
+            self.announce(id, mp.family, attrs, Some(mp.next_hop), mp.nlri);
+        }
+    }
+
+    /// Import rules and policy, then the tables: once per attribute set, unless the import
+    /// policy looks at prefixes.
+    fn announce(
+        &mut self,
+        id: PeerId,
+        family: Family,
+        attrs: PathAttributes,
+        mp_next_hop: Option<crate::wire::NextHop>,
+        nlri: Vec<Nlri>,
+    ) {
+        let peer = &self.peers[&id];
+        let verdict = super::import::check(peer, &self.local, self.cluster_id, &attrs);
+        if let Err(reason) = verdict {
+            debug!(self.log, "routes not accepted"; "peer" => %peer.info.address, "reason" => reason, "prefixes" => nlri.len());
+            for n in nlri {
+                self.remove(family, n.prefix, id, n.path_id);
+            }
+            return;
+        }
+        let policy = super::import::policy(peer);
+        let ctx = super::import::eval_context(&self.local);
+        let mut accepted: Vec<(Nlri, Attrs)> = Vec::with_capacity(nlri.len());
+        let mut rejected: Vec<Nlri> = Vec::new();
+        match policy {
+            None => {
+                let shared = self.interner.intern(RouteAttrs { attrs, mp_next_hop });
+                accepted.extend(nlri.into_iter().map(|n| (n, shared.clone())));
+            }
+            Some(p) if !p.depends_on_prefix() => {
+                let (mut a, mut nh) = (attrs, mp_next_hop);
+                match super::import::apply(&p, &peer.info, family, nlri[0], &mut a, nh, &ctx) {
+                    Some(change) => {
+                        if let Some(addr) = change {
+                            super::import::set_next_hop(&mut a, &mut nh, family, addr);
+                        }
+                        let shared = self.interner.intern(RouteAttrs { attrs: a, mp_next_hop: nh });
+                        accepted.extend(nlri.into_iter().map(|n| (n, shared.clone())));
+                    }
+                    None => rejected = nlri,
+                }
+            }
+            Some(p) => {
+                for n in nlri {
+                    let (mut a, mut nh) = (attrs.clone(), mp_next_hop);
+                    match super::import::apply(&p, &peer.info, family, n, &mut a, nh, &ctx) {
+                        Some(change) => {
+                            if let Some(addr) = change {
+                                super::import::set_next_hop(&mut a, &mut nh, family, addr);
+                            }
+                            accepted.push((n, self.interner.intern(RouteAttrs { attrs: a, mp_next_hop: nh })));
+                        }
+                        None => rejected.push(n),
+                    }
+                }
+            }
+        }
+        for n in rejected {
+            if let Some(stale) = self.stale.get_mut(&(id, family.afi)) {
+                stale.remove(&(n.prefix, n.path_id));
+            }
+            self.remove(family, n.prefix, id, n.path_id);
+        }
+        let (max, warn_pct, restart) = {
+            let r = &self.peers[&id].rules;
+            (r.max_prefixes, r.max_prefixes_warning, r.max_prefixes_restart)
+        };
+        for (n, attrs) in accepted {
+            let added = self.insert(family, n.prefix, Path { attrs, peer: id, path_id: n.path_id });
+            if !added {
+                continue;
+            }
+            let peer = self.peers.get_mut(&id).expect("peer");
+            peer.prefixes += 1;
+            let Some(limit) = max else { continue };
+            if peer.prefixes == u64::from(limit) * u64::from(warn_pct) / 100 {
+                warn!(self.log, "prefix count nearing the limit"; "peer" => %peer.info.address, "prefixes" => peer.prefixes, "limit" => limit);
+            }
+            if peer.prefixes > u64::from(limit) {
+                warn!(self.log, "maximum number of prefixes exceeded, stopping the session"; "peer" => %peer.info.address, "limit" => limit);
+                if let Some(out) = &peer.up {
+                    out.max_prefixes_exceeded(family, limit, restart);
+                }
+                self.peer_down(id);
+                return;
+            }
+        }
+    }
+
+    /// Inserts a path; true when it is a new path (not a replacement).
+    fn insert(&mut self, family: Family, prefix: Prefix, path: Path) -> bool {
+        if let Some(stale) = self.stale.get_mut(&(path.peer, family.afi)) {
+            stale.remove(&(prefix, path.path_id));
+        }
+        let add_path = self.any_add_path(family).then(|| path.clone());
+        let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
+        let (new, change) = match family.afi {
+            crate::wire::AFI_IPV6 => match <(u128, u8)>::from_prefix(&prefix) {
+                Some(k) => self.v6.upsert(k, path, |m| decide(m, peers, local, decision)),
+                None => return false,
+            },
+            _ => match u64::from_prefix(&prefix) {
+                Some(k) => self.v4.upsert(k, path, |m| decide(m, peers, local, decision)),
+                None => return false,
+            },
+        };
+        if let Some(change) = change {
+            self.export(family, prefix, change);
+        }
+        if let Some(path) = add_path {
+            self.export_path(family, prefix, &path, false);
+        }
+        new
+    }
+
+    fn remove(&mut self, family: Family, prefix: Prefix, peer: PeerId, path_id: u32) {
+        let add_path = if self.any_add_path(family) { self.find_path(family, prefix, peer, path_id) } else { None };
+        let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
+        let removed = match family.afi {
+            crate::wire::AFI_IPV6 => <(u128, u8)>::from_prefix(&prefix)
+                .map(|k| self.v6.remove(k, peer, path_id, |m| decide(m, peers, local, decision))),
+            _ => u64::from_prefix(&prefix)
+                .map(|k| self.v4.remove(k, peer, path_id, |m| decide(m, peers, local, decision))),
+        };
+        let Some((was_there, change)) = removed else { return };
+        if was_there {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.prefixes = p.prefixes.saturating_sub(1);
+            }
+        }
+        if let Some(change) = change {
+            self.export(family, prefix, change);
+        }
+        if let Some(path) = add_path {
+            self.export_path(family, prefix, &path, true);
+        }
+    }
+
+    fn find_path(&self, family: Family, prefix: Prefix, peer: PeerId, path_id: u32) -> Option<Path> {
+        let dest = match family.afi {
+            crate::wire::AFI_IPV6 => self.v6.get(&<(u128, u8)>::from_prefix(&prefix)?),
+            _ => self.v4.get(&u64::from_prefix(&prefix)?),
+        }?;
+        dest.paths().iter().find(|p| p.peer == peer && p.path_id == path_id).cloned()
+    }
+
+    /// Offers a changed best path to every peer that is up.
+    fn export(&mut self, family: Family, prefix: Prefix, change: Change) {
+        let again = match family.afi {
+            crate::wire::AFI_IPV6 => {
+                <(u128, u8)>::from_prefix(&prefix).is_some_and(|k| self.touched_v6.insert(k, ()).is_some())
+            }
+            _ => u64::from_prefix(&prefix).is_some_and(|k| self.touched_v4.insert(k, ()).is_some()),
+        };
+        if again {
+            self.flush();
+            self.export(family, prefix, change);
+            return;
+        }
+        let ids: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.up.as_ref().is_some_and(|o| !o.all_paths(family)))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            let before_src = change.before.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
+            let after_src = change.after.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
+            let peer = self.peers.get_mut(&id).expect("peer");
+            let env = Env { local: &self.local, cluster_id: self.cluster_id };
+            match (&change.after, &after_src) {
+                (Some(path), Some(src))
+                    if super::export::offer(peer, &env, &Route { family, prefix, path, src, path_id: 0 }) => {}
+                _ => {
+                    if let (Some(path), Some(src)) = (&change.before, &before_src) {
+                        super::export::withdraw_if_sent(peer, &env, &Route { family, prefix, path, src, path_id: 0 });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Encodes and sends what each peer has pending.
+    fn flush(&mut self) {
+        self.touched_v4.clear();
+        self.touched_v6.clear();
+        for peer in self.peers.values_mut() {
+            if let Some(out) = peer.up.as_mut() {
+                out.flush(&self.log);
+            }
+        }
+    }
+}
+
+fn id_info<'a>(peers: &'a HashMap<PeerId, Peer>, local: &'a PeerInfo, id: PeerId) -> &'a PeerInfo {
+    if id == LOCAL {
+        local
+    } else {
+        peers.get(&id).map_or(local, |p| &p.info)
+    }
+}
+
+fn family_of(prefix: &Prefix) -> Family {
+    match prefix.addr() {
+        IpAddr::V4(_) => Family::IPV4_UNICAST,
+        IpAddr::V6(_) => Family::IPV6_UNICAST,
+    }
+}
+
+/// Runs the decision over the paths of one prefix.
+fn decide(m: &mut Many, peers: &HashMap<PeerId, Peer>, local: &PeerInfo, cfg: &DecisionConfig) {
+    let candidates: Vec<Candidate> = m
+        .paths
+        .iter()
+        .map(|p| Candidate { peer: id_info(peers, local, p.peer), attrs: &p.attrs.attrs, path_id: p.path_id })
+        .collect();
+    match decision::decide(&candidates, cfg) {
+        Some(d) => {
+            m.selected = d.multipath.iter().map(|&i| i as u16).collect();
+            m.step = d.step;
+        }
+        None => m.selected.clear(),
+    }
+}

@@ -1,0 +1,348 @@
+//! Export: what each peer is sent, grouped by attribute set, encoded once per batch.
+//!
+//! For a best path offered to peer Q the rules are applied in this order:
+//! 1. Q must carry the family, and never gets a path back from itself.
+//! 2. Well-known communities: NO_ADVERTISE goes nowhere; NO_EXPORT and NO_EXPORT_SUBCONFED
+//!    stay inside the AS (RFC 1997).
+//! 3. iBGP to iBGP only through a route reflector: the source or Q is a client (RFC 4456).
+//! 4. Attributes for the session: towards eBGP, our AS prepended, the next hop set to our
+//!    address on the session, LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST removed, and a MED
+//!    learned from another AS not passed on (RFC 4271 §5.1.4); towards iBGP, LOCAL_PREF
+//!    present (default 100), next hop kept unless `next_hop_self` or the route is our own,
+//!    and when reflecting ORIGINATOR_ID set and our cluster id prepended to CLUSTER_LIST.
+//! 5. The export policy; with none, RFC 8212: nothing to eBGP, everything to iBGP.
+//!
+//! Pending announcements are grouped by the resulting attribute set; a cache keyed by the
+//! source set's address and the source peer makes that one transformation per set per
+//! batch, not per prefix. There is no stored Adj-RIB-Out: whether a withdrawal is due is
+//! decided by running the same rules over the previous best path.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use slog::{warn, Logger};
+
+use super::engine::{Peer, PeerRules};
+use super::intern::{Attrs, RouteAttrs};
+use super::table::{KeyMap, Path};
+use super::{PeerInfo, DEFAULT_LOCAL_PREF, LOCAL};
+use crate::channels::{Control, Mailbox, RunnerMsg};
+use crate::fsm::Stop;
+use crate::policy::{EvalContext, RouteView, Verdict};
+use crate::wire::attrs::{NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED};
+use crate::wire::{Ctx, Family, Message, NextHop, Nlri, Prefix, Update, UpdateEncoder};
+
+/// Announcements waiting for the end of the batch, sharing one attribute set.
+struct Group {
+    family: Family,
+    attrs: RouteAttrs,
+    nlri: Vec<Nlri>,
+}
+
+/// The sending side of one Established peer.
+pub struct PeerOut {
+    out: Mailbox,
+    ctx: Ctx,
+    families: Vec<Family>,
+    local_addr: IpAddr,
+    groups: Vec<Group>,
+    by_attrs: HashMap<(Family, RouteAttrs), usize>,
+    /// (source set address, source peer, family) → group, or `None` when not exported.
+    cache: KeyMap<(usize, u32, u16), Option<usize>>,
+    /// Keeps the source sets of the cache alive until the flush, so addresses stay unique.
+    pinned: Vec<Attrs>,
+    withdrawn: Vec<(Family, Nlri)>,
+    /// ROUTE-REFRESH markers to send after the pending UPDATEs.
+    markers: Vec<crate::wire::RouteRefresh>,
+    /// Send End-of-RIB for every family at the next flush (after the initial table).
+    pub end_of_rib: bool,
+    /// The peer supports enhanced route refresh (BoRR/EoRR, RFC 7313).
+    pub enhanced_refresh: bool,
+}
+
+impl PeerOut {
+    pub fn new(out: Mailbox, ctx: Ctx, families: Vec<Family>, local_addr: IpAddr) -> PeerOut {
+        PeerOut {
+            out,
+            ctx,
+            families,
+            local_addr,
+            groups: Vec::new(),
+            by_attrs: HashMap::new(),
+            cache: KeyMap::default(),
+            pinned: Vec::new(),
+            withdrawn: Vec::new(),
+            markers: Vec::new(),
+            end_of_rib: false,
+            enhanced_refresh: false,
+        }
+    }
+
+    /// Tells the runner to stop the session: the peer sent more than its limit.
+    pub fn max_prefixes_exceeded(&self, family: Family, limit: u32, restart: Option<std::time::Duration>) {
+        let _ = self.out.send(RunnerMsg::Control(Control::Stop(Stop::max_prefixes(family, limit, restart))));
+    }
+
+    /// Encodes everything pending and hands it to the runner in one message.
+    pub fn flush(&mut self, log: &Logger) {
+        if self.groups.is_empty() && self.withdrawn.is_empty() && !self.end_of_rib && self.markers.is_empty() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        let mut updates = 0usize;
+        let mut prefixes = 0usize;
+        for family in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
+            let w: Vec<Nlri> = self.withdrawn.iter().filter(|(f, _)| *f == family).map(|(_, n)| *n).collect();
+            if !w.is_empty() {
+                updates += UpdateEncoder::withdraw(&self.ctx, family, &w, &mut bytes);
+                prefixes += w.len();
+            }
+        }
+        for g in self.groups.drain(..) {
+            match UpdateEncoder::new(&self.ctx, g.family, &g.attrs.attrs, g.attrs.mp_next_hop) {
+                Ok(enc) => {
+                    updates += enc.announce(&g.nlri, &mut bytes);
+                    prefixes += g.nlri.len();
+                }
+                Err(e) => {
+                    warn!(log, "routes not sent: attributes too large for the session"; "error" => %e, "prefixes" => g.nlri.len())
+                }
+            }
+        }
+        if std::mem::take(&mut self.end_of_rib) {
+            for family in &self.families {
+                if Message::Update(Update::end_of_rib(*family)).encode(&self.ctx, &mut bytes).is_ok() {
+                    updates += 1;
+                }
+            }
+        }
+        for m in self.markers.drain(..) {
+            if crate::wire::Message::RouteRefresh(m).encode(&self.ctx, &mut bytes).is_ok() {
+                updates += 1;
+            }
+        }
+        self.withdrawn.clear();
+        self.by_attrs.clear();
+        self.cache.clear();
+        self.pinned.clear();
+        if !bytes.is_empty() {
+            let _ = self.out.send(RunnerMsg::Export { bytes, updates, prefixes });
+        }
+    }
+}
+
+fn has_community(attrs: &RouteAttrs, c: u32) -> bool {
+    attrs.attrs.communities.contains(&c)
+}
+
+/// What export needs to know about this router.
+pub struct Env<'a> {
+    pub local: &'a PeerInfo,
+    pub cluster_id: std::net::Ipv4Addr,
+}
+
+/// A route offered for export: the best path of a prefix and where it came from.
+pub struct Route<'a> {
+    pub family: Family,
+    pub prefix: Prefix,
+    pub path: &'a Path,
+    pub src: &'a PeerInfo,
+    /// The ADD-PATH identifier to send it under (0 to peers that take one path).
+    pub path_id: u32,
+}
+
+/// The identifier a path is sent under to ADD-PATH peers: stable for as long as the path
+/// exists, and distinct between paths of one prefix (the source peer in the upper half, the
+/// source's own identifier in the lower; sources with identifiers above 65535 for the same
+/// prefix could collide).
+pub fn tx_path_id(path: &Path) -> u32 {
+    (path.peer << 16) | (path.path_id & 0xffff)
+}
+
+/// Steps 1-5 of the module comment: the attributes the route is sent to `peer` with, or
+/// `None`.
+fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &Route) -> Option<RouteAttrs> {
+    let Route { family, prefix, path, src, .. } = *route;
+    let (local, cluster_id) = (env.local, env.cluster_id);
+    if !out.families.contains(&family) || src.id == q.id {
+        return None;
+    }
+    let a = &path.attrs;
+    if has_community(a, NO_ADVERTISE)
+        || (q.ebgp && (has_community(a, NO_EXPORT) || has_community(a, NO_EXPORT_SUBCONFED)))
+    {
+        return None;
+    }
+    let reflecting = !q.ebgp && !src.ebgp && src.id != LOCAL;
+    if reflecting && !(src.rr_client || q.rr_client) {
+        return None;
+    }
+    let mut r = (**a).clone();
+    let self_v4 = match out.local_addr {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+    };
+    let self_v6 = match out.local_addr {
+        IpAddr::V6(v6) => v6,
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+    };
+    let next_hop_self = q.ebgp || rules.next_hop_self || src.id == LOCAL;
+    if q.ebgp {
+        r.attrs.as_path.get_or_insert_with(Default::default).prepend(local.asn, 1);
+        r.attrs.local_pref = None;
+        r.attrs.originator_id = None;
+        r.attrs.cluster_list.clear();
+        if src.id != LOCAL {
+            r.attrs.med = None;
+        }
+    } else {
+        r.attrs.local_pref = Some(r.attrs.local_pref.unwrap_or(DEFAULT_LOCAL_PREF));
+        if reflecting {
+            r.attrs.originator_id = Some(r.attrs.originator_id.unwrap_or(src.router_id));
+            r.attrs.cluster_list.insert(0, cluster_id);
+        }
+    }
+    if r.attrs.origin.is_none() {
+        r.attrs.origin = Some(crate::wire::Origin::Igp);
+    }
+    if next_hop_self {
+        if family == Family::IPV4_UNICAST {
+            r.attrs.next_hop = self_v4;
+            r.mp_next_hop = None;
+        } else {
+            r.mp_next_hop = Some(NextHop::V6(self_v6));
+        }
+    }
+    if family != Family::IPV4_UNICAST {
+        // MP_REACH_NLRI carries the next hop; a NEXT_HOP attribute would be noise.
+        r.attrs.next_hop = None;
+        if r.mp_next_hop.is_none() {
+            r.mp_next_hop = Some(NextHop::V6(self_v6));
+        }
+    } else if r.attrs.next_hop.is_none() {
+        r.attrs.next_hop = self_v4;
+    }
+    let policy = match (&rules.export, q.ebgp) {
+        (Some(p), _) => p.clone(),
+        (None, true) => return None,
+        (None, false) => return Some(r),
+    };
+    let ctx = EvalContext { local_asn: local.asn, self_next_hop: Some(out.local_addr) };
+    let next_hop = match r.mp_next_hop {
+        Some(NextHop::V4(a)) => Some(IpAddr::V4(a)),
+        Some(NextHop::V6(a) | NextHop::V6LinkLocal(a, _)) => Some(IpAddr::V6(a)),
+        None => r.attrs.next_hop.map(IpAddr::V4),
+    };
+    let view = RouteView { prefix, path_id: path.path_id, neighbor: q, family, next_hop };
+    let outcome = policy.evaluate(&view, &mut r.attrs, &ctx);
+    if outcome.verdict != Verdict::Accept {
+        return None;
+    }
+    if let Some(addr) = outcome.next_hop {
+        super::import::set_next_hop(&mut r.attrs, &mut r.mp_next_hop, family, addr);
+    }
+    Some(r)
+}
+
+fn prefix_dependent(peer: &Peer) -> bool {
+    peer.rules.export.as_ref().is_some_and(|p| p.depends_on_prefix())
+}
+
+/// Queues the route for `peer` if the rules let it through; true when queued.
+pub fn offer(peer: &mut Peer, env: &Env, route: &Route) -> bool {
+    let Route { family, prefix, path, src, path_id } = *route;
+    let nlri = Nlri::with_path_id(prefix, path_id);
+    let key = (Arc::as_ptr(&path.attrs) as usize, src.id, family.afi);
+    let cached = if prefix_dependent(peer) { None } else { peer.up.as_ref().and_then(|o| o.cache.get(&key).copied()) };
+    let group = match cached {
+        Some(g) => g,
+        None => {
+            let Some(out) = peer.up.as_ref() else { return false };
+            let result = transform(&peer.info, &peer.rules, out, env, route);
+            let out = peer.up.as_mut().expect("peer is up");
+            let group = result.map(|attrs| {
+                *out.by_attrs.entry((family, attrs.clone())).or_insert_with(|| {
+                    out.groups.push(Group { family, attrs, nlri: Vec::new() });
+                    out.groups.len() - 1
+                })
+            });
+            if !prefix_dependent(peer) {
+                let out = peer.up.as_mut().expect("peer is up");
+                out.cache.insert(key, group);
+                out.pinned.push(path.attrs.clone());
+            }
+            group
+        }
+    };
+    let Some(g) = group else { return false };
+    let out = peer.up.as_mut().expect("peer is up");
+    out.groups[g].nlri.push(nlri);
+    true
+}
+
+/// Queues a withdrawal of the route's prefix for `peer` if the route (the previous best)
+/// was sent to it.
+pub fn withdraw_if_sent(peer: &mut Peer, env: &Env, route: &Route) {
+    let Route { family, prefix, path, src, path_id } = *route;
+    let key = (Arc::as_ptr(&path.attrs) as usize, src.id, family.afi);
+    let sent =
+        match peer.up.as_ref().and_then(|o| if prefix_dependent(peer) { None } else { o.cache.get(&key).copied() }) {
+            Some(g) => g.is_some(),
+            None => {
+                let Some(out) = peer.up.as_ref() else { return };
+                transform(&peer.info, &peer.rules, out, env, route).is_some()
+            }
+        };
+    if sent {
+        if let Some(out) = peer.up.as_mut() {
+            out.withdrawn.push((family, Nlri::with_path_id(prefix, path_id)));
+        }
+    }
+}
+
+/// After `peer`'s rules changed from `old`: offers the route under the new rules, and
+/// withdraws it when the old rules sent it and the new ones do not.
+pub fn reexport(peer: &mut Peer, old: &PeerRules, env: &Env, route: &Route) {
+    let was_sent = match peer.up.as_ref() {
+        Some(out) => transform(&peer.info, old, out, env, route).is_some(),
+        None => return,
+    };
+    if !offer(peer, env, route) && was_sent {
+        if let Some(out) = peer.up.as_mut() {
+            out.withdrawn.push((route.family, Nlri::with_path_id(route.prefix, route.path_id)));
+        }
+    }
+}
+
+impl PeerOut {
+    /// Whether the peer takes every path of a prefix in this family (ADD-PATH send).
+    pub fn all_paths(&self, family: Family) -> bool {
+        self.ctx.add_path.contains(family)
+    }
+
+    /// Queues a withdrawal whatever was sent before (for ADD-PATH paths whose previous
+    /// attributes are gone; withdrawing something never sent is harmless).
+    pub fn withdraw(&mut self, family: Family, nlri: Nlri) {
+        self.withdrawn.push((family, nlri));
+    }
+
+    /// Whether the peer takes this family.
+    pub fn carries(&self, family: Family) -> bool {
+        self.families.contains(&family)
+    }
+
+    pub fn families(&self) -> &[Family] {
+        &self.families
+    }
+
+    /// Asks the runner to send the peer ROUTE-REFRESH requests (soft reset in).
+    pub fn request_refresh(&self) {
+        let _ = self.out.send(RunnerMsg::Control(Control::SoftIn));
+    }
+
+    /// Queues a Beginning- or End-of-RIB-Refresh marker (RFC 7313) after what is pending.
+    pub fn refresh_marker(&mut self, family: Family, subtype: crate::wire::RefreshSubtype) {
+        self.markers.push(crate::wire::RouteRefresh { family, subtype });
+    }
+}

@@ -1,0 +1,318 @@
+//! Routing rules between routers on the in-memory network: route reflection, AS-path loop
+//! detection, policy that accepts, rejects and modifies, ECMP, IPv6, and max-prefix.
+
+mod harness;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use harness::{established, ip, status, wait_for};
+use tern::connection::mem::{Mem, MemNetwork};
+use tern::connection::Transport;
+use tern::policy::{Action, Match, Policy, PrefixMatch, Rule, Verdict};
+use tern::rib::RouteInfo;
+use tern::wire::notification::{CEASE, CEASE_MAX_PREFIXES};
+use tern::wire::{Family, NextHop, PathAttributes, Prefix};
+use tern::{NeighborConfig, Router, RouterConfig};
+
+fn net() -> Arc<dyn Transport> {
+    Arc::new(Mem(MemNetwork::new()))
+}
+
+fn router(t: &Arc<dyn Transport>, asn: u32, id: u8, addrs: &[IpAddr], tweak: impl FnOnce(&mut RouterConfig)) -> Router {
+    let mut cfg = RouterConfig::new(asn, Ipv4Addr::new(10, 255, 0, id));
+    cfg.listen = addrs.iter().map(|a| SocketAddr::new(*a, 179)).collect();
+    tweak(&mut cfg);
+    Router::start(cfg, t.clone(), tern::log::from_env()).unwrap()
+}
+
+fn neighbor(r: &Router, addr: IpAddr, asn: u32, local: IpAddr) -> NeighborConfig {
+    let mut n = NeighborConfig::new(&addr.to_string(), addr, asn, r.config());
+    n.local_address = Some(local);
+    n.session.connect_retry = Duration::from_secs(1);
+    n.session.idle_hold = Duration::from_millis(200);
+    n.rib.import = Some(Arc::new(Policy::accept_all()));
+    n.rib.export = Some(Arc::new(Policy::accept_all()));
+    n
+}
+
+fn pfx(s: &str) -> Prefix {
+    s.parse().unwrap()
+}
+
+fn selected(info: &RouteInfo) -> Vec<&tern::rib::intern::Attrs> {
+    info.paths.iter().filter(|p| p.4).map(|p| &p.3).collect()
+}
+
+fn up(pairs: &[(&Router, IpAddr)]) {
+    assert!(
+        wait_for(Duration::from_secs(15), || pairs.iter().all(|(r, a)| established(r, *a))),
+        "sessions did not come up"
+    );
+}
+
+#[test]
+fn route_reflector_passes_client_routes_with_originator_and_cluster_list() {
+    let t = net();
+    let (c1, r1, r2, c2) = (ip("10.1.0.1"), ip("10.1.0.2"), ip("10.1.1.2"), ip("10.1.1.1"));
+    let mut rr = router(&t, 65000, 9, &[r1, r2], |c| c.cluster_id = Some(Ipv4Addr::new(10, 255, 255, 9)));
+    let mut k1 = router(&t, 65000, 1, &[c1], |_| {});
+    let mut k2 = router(&t, 65000, 2, &[c2], |_| {});
+    for (addr, local) in [(c1, r1), (c2, r2)] {
+        let mut n = neighbor(&rr, addr, 65000, local);
+        n.rib.route_reflector_client = true;
+        rr.add_neighbor(n).unwrap();
+    }
+    k1.add_neighbor(neighbor(&k1, r1, 65000, c1)).unwrap();
+    k2.add_neighbor(neighbor(&k2, r2, 65000, c2)).unwrap();
+    up(&[(&rr, c1), (&rr, c2), (&k1, r1), (&k2, r2)]);
+
+    let p = pfx("192.0.2.0/24");
+    k1.announce(p, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || k2.lookup(p).is_some()), "the client never got the reflected route");
+    let info = k2.lookup(p).unwrap();
+    let a = &selected(&info)[0].attrs;
+    assert_eq!(a.originator_id, Some(Ipv4Addr::new(10, 255, 0, 1)), "ORIGINATOR_ID is the originating client");
+    assert_eq!(a.cluster_list, vec![Ipv4Addr::new(10, 255, 255, 9)]);
+    assert_eq!(a.local_pref, Some(100));
+    assert_eq!(a.next_hop, Some(Ipv4Addr::new(10, 1, 0, 1)), "a reflector keeps the next hop");
+    assert!(a.as_path.as_ref().is_none_or(|p| p.is_empty()), "no AS is added inside the AS");
+    for r in [rr, k1, k2] {
+        r.shutdown(None);
+    }
+}
+
+#[test]
+fn ibgp_routes_are_not_passed_between_ibgp_peers_without_reflection() {
+    let t = net();
+    let (c1, r1, r2, c2) = (ip("10.2.0.1"), ip("10.2.0.2"), ip("10.2.1.2"), ip("10.2.1.1"));
+    let mut mid = router(&t, 65000, 9, &[r1, r2], |_| {});
+    let mut k1 = router(&t, 65000, 1, &[c1], |_| {});
+    let mut k2 = router(&t, 65000, 2, &[c2], |_| {});
+    mid.add_neighbor(neighbor(&mid, c1, 65000, r1)).unwrap();
+    mid.add_neighbor(neighbor(&mid, c2, 65000, r2)).unwrap();
+    k1.add_neighbor(neighbor(&k1, r1, 65000, c1)).unwrap();
+    k2.add_neighbor(neighbor(&k2, r2, 65000, c2)).unwrap();
+    up(&[(&mid, c1), (&mid, c2), (&k1, r1), (&k2, r2)]);
+    let p = pfx("192.0.2.0/24");
+    k1.announce(p, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || mid.lookup(p).is_some()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(k2.lookup(p).is_none(), "iBGP split horizon");
+    for r in [mid, k1, k2] {
+        r.shutdown(None);
+    }
+}
+
+/// A - B - C - A, all eBGP, with A sending nothing to C directly: C's only path comes via
+/// B, and C offers it to A with A's own AS in it. A refuses it, unless `allow_own_as`.
+fn loop_scenario(allow_own_as: u8) -> usize {
+    let t = net();
+    let (ab_a, ab_b, bc_b, bc_c, ca_c, ca_a) =
+        (ip("10.3.0.1"), ip("10.3.0.2"), ip("10.3.1.2"), ip("10.3.1.3"), ip("10.3.2.3"), ip("10.3.2.1"));
+    let mut a = router(&t, 65001, 1, &[ab_a, ca_a], |_| {});
+    let mut b = router(&t, 65002, 2, &[ab_b, bc_b], |_| {});
+    let mut c = router(&t, 65003, 3, &[bc_c, ca_c], |_| {});
+    a.add_neighbor(neighbor(&a, ab_b, 65002, ab_a)).unwrap();
+    let mut to_c = neighbor(&a, ca_c, 65003, ca_a);
+    to_c.rib.export = Some(Arc::new(Policy::reject_all()));
+    to_c.rib.allow_own_as = allow_own_as;
+    a.add_neighbor(to_c).unwrap();
+    b.add_neighbor(neighbor(&b, ab_a, 65001, ab_b)).unwrap();
+    b.add_neighbor(neighbor(&b, bc_c, 65003, bc_b)).unwrap();
+    c.add_neighbor(neighbor(&c, bc_b, 65002, bc_c)).unwrap();
+    c.add_neighbor(neighbor(&c, ca_a, 65001, ca_c)).unwrap();
+    up(&[(&a, ab_b), (&a, ca_c), (&b, ab_a), (&b, bc_c), (&c, bc_b), (&c, ca_a)]);
+    let p = pfx("198.51.100.0/24");
+    a.announce(p, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || c.lookup(p).is_some()));
+    let expect = if allow_own_as > 0 { 2 } else { 1 };
+    wait_for(Duration::from_secs(2), || a.lookup(p).is_some_and(|i| i.paths.len() == expect));
+    let n = a.lookup(p).map_or(0, |i| i.paths.len());
+    for r in [a, b, c] {
+        r.shutdown(None);
+    }
+    n
+}
+
+#[test]
+fn as_path_loops_are_refused() {
+    assert_eq!(loop_scenario(0), 1, "only the local path: the looped one is refused");
+    assert_eq!(loop_scenario(1), 2, "allow_own_as 1 lets it in");
+}
+
+#[test]
+fn import_policy_accepts_rejects_and_modifies() {
+    let t = net();
+    let (a, b) = (ip("10.4.0.1"), ip("10.4.0.2"));
+    let mut ra = router(&t, 65001, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b], |_| {});
+    let wanted = pfx("203.0.113.0/24");
+    let policy = Policy::new(
+        "from-a",
+        vec![Rule::new(
+            vec![Match::Prefix(vec![PrefixMatch::new(pfx("203.0.113.0/24"), None, None).unwrap()])],
+            vec![Action::SetLocalPref(300), Action::AddCommunities(vec![0xfdea_0007]), Action::Accept],
+        )],
+        Verdict::Reject,
+    )
+    .unwrap();
+    let mut n = neighbor(&rb, a, 65001, b);
+    n.rib.import = Some(Arc::new(policy));
+    rb.add_neighbor(n).unwrap();
+    ra.add_neighbor(neighbor(&ra, b, 65002, a)).unwrap();
+    up(&[(&ra, b), (&rb, a)]);
+    ra.announce(wanted, PathAttributes::default()).unwrap();
+    ra.announce(pfx("192.0.2.0/24"), PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(wanted).is_some()));
+    let info = rb.lookup(wanted).unwrap();
+    let got = &selected(&info)[0].attrs;
+    assert_eq!(got.local_pref, Some(300));
+    assert_eq!(got.communities, vec![0xfdea_0007]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(rb.lookup(pfx("192.0.2.0/24")).is_none(), "the default rejects the rest");
+    ra.shutdown(None);
+    rb.shutdown(None);
+}
+
+#[test]
+fn ecmp_selects_two_equal_paths() {
+    for max_paths in [1, 2] {
+        let t = net();
+        let (a1, b1, a2, b2) = (ip("10.5.0.1"), ip("10.5.0.2"), ip("10.5.1.1"), ip("10.5.1.2"));
+        let mut x1 = router(&t, 65001, 1, &[a1], |_| {});
+        let mut x2 = router(&t, 65001, 2, &[a2], |_| {});
+        let mut rb = router(&t, 65002, 3, &[b1, b2], |c| c.decision.max_paths = max_paths);
+        x1.add_neighbor(neighbor(&x1, b1, 65002, a1)).unwrap();
+        x2.add_neighbor(neighbor(&x2, b2, 65002, a2)).unwrap();
+        rb.add_neighbor(neighbor(&rb, a1, 65001, b1)).unwrap();
+        rb.add_neighbor(neighbor(&rb, a2, 65001, b2)).unwrap();
+        up(&[(&x1, b1), (&x2, b2), (&rb, a1), (&rb, a2)]);
+        let p = pfx("198.51.100.0/24");
+        x1.announce(p, PathAttributes::default()).unwrap();
+        x2.announce(p, PathAttributes::default()).unwrap();
+        assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_some_and(|i| i.paths.len() == 2)));
+        let info = rb.lookup(p).unwrap();
+        assert_eq!(selected(&info).len(), max_paths, "max_paths {max_paths}");
+        // Without ECMP the lower router id wins (10.255.0.1, x1).
+        if max_paths == 1 {
+            assert!(info.paths.iter().any(|p| p.4 && p.1 == a1), "{:?}", info.reason);
+        }
+        for r in [x1, x2, rb] {
+            r.shutdown(None);
+        }
+    }
+}
+
+#[test]
+fn ipv6_routes_travel_with_an_ipv6_next_hop() {
+    let t = net();
+    let (a, b) = (ip("fd00::1"), ip("fd00::2"));
+    let mut ra = router(&t, 65001, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b], |_| {});
+    for (r, peer, local, asn) in [(&mut ra, b, a, 65002), (&mut rb, a, b, 65001)] {
+        let mut n = neighbor(r, peer, asn, local);
+        n.session.families = vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+        r.add_neighbor(n).unwrap();
+    }
+    up(&[(&ra, b), (&rb, a)]);
+    let p = pfx("2001:db8:1::/48");
+    ra.announce(p, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_some()));
+    let info = rb.lookup(p).unwrap();
+    let got = selected(&info)[0];
+    assert_eq!(got.mp_next_hop, Some(NextHop::V6("fd00::1".parse().unwrap())));
+    assert_eq!(got.attrs.as_path, Some(tern::wire::AsPath::sequence([65001])));
+    ra.withdraw(p).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_none()));
+    ra.shutdown(None);
+    rb.shutdown(None);
+}
+
+#[test]
+fn max_prefixes_stops_the_session_with_cease_1() {
+    let t = net();
+    let (a, b) = (ip("10.6.0.1"), ip("10.6.0.2"));
+    let mut ra = router(&t, 65001, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b], |_| {});
+    ra.add_neighbor(neighbor(&ra, b, 65002, a)).unwrap();
+    let mut n = neighbor(&rb, a, 65001, b);
+    n.rib.max_prefixes = Some(3);
+    rb.add_neighbor(n).unwrap();
+    up(&[(&ra, b), (&rb, a)]);
+    for i in 0..4u8 {
+        ra.announce(Prefix::v4(198, 51, i, 0, 24), PathAttributes::default()).unwrap();
+    }
+    let stopped = |s: &tern::session::status::PeerStatus| {
+        s.last_notification_sent.as_ref().is_some_and(|n| (n.code, n.subcode) == (CEASE, CEASE_MAX_PREFIXES))
+    };
+    assert!(wait_for(Duration::from_secs(5), || stopped(&status(&rb, a))), "{:#?}", status(&rb, a));
+    let n = status(&rb, a).last_notification_sent.clone().unwrap();
+    assert_eq!(n.data, [0, 1, 1, 0, 0, 0, 3], "AFI, SAFI and the limit (RFC 4486)");
+    assert!(
+        wait_for(Duration::from_secs(2), || rb.lookup(Prefix::v4(198, 51, 0, 0, 24)).is_none()),
+        "its routes are gone"
+    );
+    assert_ne!(status(&rb, a).state, tern::fsm::State::Established);
+    ra.shutdown(None);
+    rb.shutdown(None);
+}
+
+fn reject_prefix(p: &str) -> Policy {
+    Policy::new(
+        "no-p",
+        vec![Rule::new(vec![Match::Prefix(vec![PrefixMatch::exact(pfx(p))])], vec![Action::Reject])],
+        Verdict::Accept,
+    )
+    .unwrap()
+}
+
+#[test]
+fn policy_changes_apply_without_a_session_reset() {
+    let t = net();
+    let (a, b) = (ip("10.7.0.1"), ip("10.7.0.2"));
+    let mut ra = router(&t, 65001, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b], |_| {});
+    ra.add_neighbor(neighbor(&ra, b, 65002, a)).unwrap();
+    rb.add_neighbor(neighbor(&rb, a, 65001, b)).unwrap();
+    up(&[(&ra, b), (&rb, a)]);
+    let (p, q) = (pfx("198.51.100.0/24"), pfx("203.0.113.0/24"));
+    ra.announce(p, PathAttributes::default()).unwrap();
+    ra.announce(q, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_some() && rb.lookup(q).is_some()));
+
+    // Export: A stops sending p; B loses p, keeps q.
+    let mut rules = neighbor(&ra, b, 65002, a).rib;
+    rules.export = Some(Arc::new(reject_prefix("198.51.100.0/24")));
+    ra.set_rules(b, rules.clone()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_none()), "p withdrawn after the export change");
+    assert!(rb.lookup(q).is_some());
+    // And back.
+    rules.export = Some(Arc::new(Policy::accept_all()));
+    ra.set_rules(b, rules).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_some()), "p back after the export change");
+
+    // Import: B stops accepting q; B asks A for a route refresh and drops q.
+    let mut rules = neighbor(&rb, a, 65001, b).rib;
+    rules.import = Some(Arc::new(reject_prefix("203.0.113.0/24")));
+    rb.set_rules(a, rules).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(q).is_none()), "q dropped after the import change");
+    assert!(rb.lookup(p).is_some());
+    assert!(
+        wait_for(Duration::from_secs(5), || status(&ra, b).received.route_refresh >= 1),
+        "the change went through ROUTE-REFRESH"
+    );
+
+    for (r, peer) in [(&ra, b), (&rb, a)] {
+        assert_eq!(status(r, peer).established_count, 1, "no session was reset");
+    }
+    // Soft resets both ways keep everything in place.
+    rb.soft_reset(a, true).unwrap();
+    rb.soft_reset(a, false).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rb.lookup(p).is_some() && rb.lookup(q).is_none());
+    assert!(wait_for(Duration::from_secs(5), || status(&ra, b).received.route_refresh >= 2));
+    ra.shutdown(None);
+    rb.shutdown(None);
+}
