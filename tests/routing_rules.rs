@@ -316,3 +316,53 @@ fn policy_changes_apply_without_a_session_reset() {
     ra.shutdown(None);
     rb.shutdown(None);
 }
+
+#[test]
+fn add_path_carries_two_paths_for_one_prefix() {
+    use tern::wire::AddPathDirection;
+    let t = net();
+    let (x1, r1, x2, r2, r3, c) =
+        (ip("10.8.0.1"), ip("10.8.0.2"), ip("10.8.1.1"), ip("10.8.1.2"), ip("10.8.2.2"), ip("10.8.2.3"));
+    let mut a1 = router(&t, 65001, 1, &[x1], |_| {});
+    let mut a2 = router(&t, 65011, 2, &[x2], |_| {});
+    let mut rr = router(&t, 65002, 3, &[r1, r2, r3], |_| {});
+    let mut rc = router(&t, 65003, 4, &[c], |_| {});
+    a1.add_neighbor(neighbor(&a1, r1, 65002, x1)).unwrap();
+    a2.add_neighbor(neighbor(&a2, r2, 65002, x2)).unwrap();
+    rr.add_neighbor(neighbor(&rr, x1, 65001, r1)).unwrap();
+    rr.add_neighbor(neighbor(&rr, x2, 65011, r2)).unwrap();
+    let mut to_c = neighbor(&rr, c, 65003, r3);
+    to_c.session.add_path = vec![(Family::IPV4_UNICAST, AddPathDirection::Send)];
+    rr.add_neighbor(to_c).unwrap();
+    let mut from_r = neighbor(&rc, r3, 65002, c);
+    from_r.session.add_path = vec![(Family::IPV4_UNICAST, AddPathDirection::Receive)];
+    rc.add_neighbor(from_r).unwrap();
+    up(&[(&a1, r1), (&a2, r2), (&rr, x1), (&rr, x2), (&rr, c), (&rc, r3)]);
+    let n = status(&rc, r3).negotiated.clone().unwrap();
+    assert!(n.add_path_rx.contains(Family::IPV4_UNICAST), "C receives path identifiers");
+
+    let p = pfx("198.51.100.0/24");
+    a1.announce(p, PathAttributes::default()).unwrap();
+    a2.announce(p, PathAttributes::default()).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(5), || rc.lookup(p).is_some_and(|i| i.paths.len() == 2)),
+        "{:?}",
+        rc.lookup(p)
+    );
+    let info = rc.lookup(p).unwrap();
+    let ids: std::collections::HashSet<u32> = info.paths.iter().map(|x| x.2).collect();
+    assert_eq!(ids.len(), 2, "two distinct path identifiers");
+    let origins: std::collections::HashSet<Option<u32>> =
+        info.paths.iter().map(|x| x.3.attrs.as_path.as_ref().and_then(|a| a.origin_as())).collect();
+    assert_eq!(origins, [Some(65001), Some(65011)].into_iter().collect());
+
+    a1.withdraw(p).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(5), || rc.lookup(p).is_some_and(|i| i.paths.len() == 1)),
+        "{:?}",
+        rc.lookup(p)
+    );
+    for r in [a1, a2, rr, rc] {
+        r.shutdown(None);
+    }
+}
