@@ -140,14 +140,14 @@ pub struct RouteInfo {
 }
 
 pub(crate) struct Peer {
-    pub info: PeerInfo,
+    pub info: Arc<PeerInfo>,
     pub rules: PeerRules,
     pub up: Option<PeerOut>,
     pub prefixes: u64,
 }
 
 pub struct Rib {
-    pub(crate) local: PeerInfo,
+    pub(crate) local: Arc<PeerInfo>,
     pub(crate) decision: DecisionConfig,
     pub(crate) cluster_id: Ipv4Addr,
     pub(crate) peers: HashMap<PeerId, Peer>,
@@ -161,13 +161,18 @@ pub struct Rib {
     /// Routes of a peer that is refreshing them (RFC 7313), by (peer, AFI): what has not
     /// been re-sent by the End-of-RIB-Refresh is removed then.
     stale: HashMap<(PeerId, u16), std::collections::HashSet<(Prefix, u32)>>,
+    /// Per family (IPv4, IPv6): the peers that are up and take the best path only, and
+    /// how many take every path (ADD-PATH). Rebuilt when a peer goes up or down, so the
+    /// per-prefix export loop allocates nothing.
+    best_only: [Vec<PeerId>; 2],
+    all_paths: [usize; 2],
     log: Logger,
 }
 
 impl Rib {
     pub fn new(asn: u32, router_id: Ipv4Addr, decision: DecisionConfig, log: Logger) -> Rib {
         Rib {
-            local: PeerInfo::local(asn, router_id),
+            local: Arc::new(PeerInfo::local(asn, router_id)),
             decision,
             cluster_id: router_id,
             peers: HashMap::new(),
@@ -177,6 +182,8 @@ impl Rib {
             touched_v4: KeyMap::default(),
             touched_v6: KeyMap::default(),
             stale: HashMap::new(),
+            best_only: [Vec::new(), Vec::new()],
+            all_paths: [0, 0],
             log,
         }
     }
@@ -195,12 +202,13 @@ impl Rib {
     pub fn handle(&mut self, msg: RibMsg) -> bool {
         match msg {
             RibMsg::AddPeer { info, rules } => {
-                self.peers.insert(info.id, Peer { info, rules, up: None, prefixes: 0 });
+                self.peers.insert(info.id, Peer { info: Arc::new(info), rules, up: None, prefixes: 0 });
             }
             RibMsg::SetRules { id, rules } => self.set_rules(id, rules),
             RibMsg::RemovePeer { id } => {
                 self.peer_down(id);
                 self.peers.remove(&id);
+                self.peers_changed();
             }
             RibMsg::Up { id, asn, router_id, out, ctx, families, local_addr, enhanced_refresh } => {
                 let mut out = PeerOut::new(out, ctx, families, local_addr);
@@ -268,7 +276,7 @@ impl Rib {
         }
     }
 
-    pub(crate) fn peer_info(&self, id: PeerId) -> &PeerInfo {
+    pub(crate) fn peer_info(&self, id: PeerId) -> &Arc<PeerInfo> {
         if id == LOCAL {
             &self.local
         } else {
@@ -279,12 +287,14 @@ impl Rib {
     fn peer_up(&mut self, id: PeerId, asn: u32, router_id: Ipv4Addr, out: PeerOut) {
         let local_asn = self.local.asn;
         let Some(peer) = self.peers.get_mut(&id) else { return };
-        peer.info.router_id = router_id;
-        peer.info.asn = asn;
-        peer.info.ebgp = asn != local_asn;
+        let info = Arc::make_mut(&mut peer.info);
+        info.router_id = router_id;
+        info.asn = asn;
+        info.ebgp = asn != local_asn;
         info!(self.log, "peer up, sending the table"; "peer" => %peer.info.address, "families" => ?out.families());
         let families = out.families().to_vec();
         peer.up = Some(out);
+        self.peers_changed();
         // The initial table: every selected route this peer may have, then End-of-RIB.
         for family in families {
             self.queue_table(id, family);
@@ -344,7 +354,23 @@ impl Rib {
     }
 
     fn any_add_path(&self, family: Family) -> bool {
-        self.peers.values().any(|p| p.up.as_ref().is_some_and(|o| o.all_paths(family)))
+        self.all_paths[fi(family)] > 0
+    }
+
+    /// Rebuilds the per-family peer lists after a peer went up or down.
+    fn peers_changed(&mut self) {
+        for (i, family) in [Family::IPV4_UNICAST, Family::IPV6_UNICAST].into_iter().enumerate() {
+            let mut ids: Vec<PeerId> = self
+                .peers
+                .iter()
+                .filter(|(_, p)| p.up.as_ref().is_some_and(|o| !o.all_paths(family)))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.sort_unstable();
+            self.best_only[i] = ids;
+            self.all_paths[i] =
+                self.peers.values().filter(|p| p.up.as_ref().is_some_and(|o| o.all_paths(family))).count();
+        }
     }
 
     /// Sends `family` to `id` again, between BoRR and EoRR when the peer supports them.
@@ -410,7 +436,7 @@ impl Rib {
     fn set_rules(&mut self, id: PeerId, rules: PeerRules) {
         let Some(peer) = self.peers.get_mut(&id) else { return };
         let old = std::mem::replace(&mut peer.rules, rules);
-        peer.info.rr_client = peer.rules.route_reflector_client;
+        Arc::make_mut(&mut peer.info).rr_client = peer.rules.route_reflector_client;
         let Some(out) = peer.up.as_ref() else { return };
         if old.import != peer.rules.import
             || old.allow_own_as != peer.rules.allow_own_as
@@ -450,10 +476,15 @@ impl Rib {
 
     fn peer_down(&mut self, id: PeerId) {
         let Some(peer) = self.peers.get_mut(&id) else { return };
-        if peer.up.take().is_none() && peer.prefixes == 0 {
+        let was_up = peer.up.take().is_some();
+        if !was_up && peer.prefixes == 0 {
             return;
         }
         peer.prefixes = 0;
+        if was_up {
+            self.peers_changed();
+        }
+        let Some(peer) = self.peers.get(&id) else { return };
         info!(self.log, "peer down, withdrawing its routes"; "peer" => %peer.info.address);
         let mut gone: Vec<(Family, Prefix, Path)> = Vec::new();
         for family in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
@@ -670,17 +701,12 @@ impl Rib {
             self.export(family, prefix, change);
             return;
         }
-        let ids: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.up.as_ref().is_some_and(|o| !o.all_paths(family)))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            let before_src = change.before.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
-            let after_src = change.after.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
-            let peer = self.peers.get_mut(&id).expect("peer");
+        let ids = std::mem::take(&mut self.best_only[fi(family)]);
+        let before_src = change.before.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
+        let after_src = change.after.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
+        for &id in &ids {
             let env = Env { local: &self.local, cluster_id: self.cluster_id };
+            let Some(peer) = self.peers.get_mut(&id) else { continue };
             match (&change.after, &after_src) {
                 (Some(path), Some(src))
                     if super::export::offer(peer, &env, &Route { family, prefix, path, src, path_id: 0 }) => {}
@@ -691,6 +717,7 @@ impl Rib {
                 }
             }
         }
+        self.best_only[fi(family)] = ids;
     }
 
     /// Encodes and sends what each peer has pending.
@@ -705,12 +732,17 @@ impl Rib {
     }
 }
 
-fn id_info<'a>(peers: &'a HashMap<PeerId, Peer>, local: &'a PeerInfo, id: PeerId) -> &'a PeerInfo {
+fn id_info<'a>(peers: &'a HashMap<PeerId, Peer>, local: &'a Arc<PeerInfo>, id: PeerId) -> &'a Arc<PeerInfo> {
     if id == LOCAL {
         local
     } else {
         peers.get(&id).map_or(local, |p| &p.info)
     }
+}
+
+/// Index of a family in the per-family arrays.
+fn fi(family: Family) -> usize {
+    usize::from(family.afi == crate::wire::AFI_IPV6)
 }
 
 fn family_of(prefix: &Prefix) -> Family {
@@ -721,7 +753,7 @@ fn family_of(prefix: &Prefix) -> Family {
 }
 
 /// Runs the decision over the paths of one prefix.
-fn decide(m: &mut Many, peers: &HashMap<PeerId, Peer>, local: &PeerInfo, cfg: &DecisionConfig) {
+fn decide(m: &mut Many, peers: &HashMap<PeerId, Peer>, local: &Arc<PeerInfo>, cfg: &DecisionConfig) {
     let candidates: Vec<Candidate> = m
         .paths
         .iter()

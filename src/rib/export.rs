@@ -52,6 +52,9 @@ pub struct PeerOut {
     cache: KeyMap<(usize, u32, u16), Option<usize>>,
     /// Keeps the source sets of the cache alive until the flush, so addresses stay unique.
     pinned: Vec<Attrs>,
+    /// The last cache entry used: consecutive prefixes usually share their set (a dense
+    /// table sends a thousand per UPDATE), and this skips the hash lookup for them.
+    last: Option<((usize, u32, u16), Option<usize>)>,
     withdrawn: Vec<(Family, Nlri)>,
     /// ROUTE-REFRESH markers to send after the pending UPDATEs.
     markers: Vec<crate::wire::RouteRefresh>,
@@ -72,6 +75,7 @@ impl PeerOut {
             by_attrs: HashMap::new(),
             cache: KeyMap::default(),
             pinned: Vec::new(),
+            last: None,
             withdrawn: Vec::new(),
             markers: Vec::new(),
             end_of_rib: false,
@@ -125,6 +129,7 @@ impl PeerOut {
         self.withdrawn.clear();
         self.by_attrs.clear();
         self.cache.clear();
+        self.last = None;
         self.pinned.clear();
         if !bytes.is_empty() {
             let _ = self.out.send(RunnerMsg::Export { bytes, updates, prefixes });
@@ -246,7 +251,11 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
 }
 
 fn prefix_dependent(peer: &Peer) -> bool {
-    peer.rules.export.as_ref().is_some_and(|p| p.depends_on_prefix())
+    prefix_dependent_rules(&peer.rules)
+}
+
+fn prefix_dependent_rules(rules: &PeerRules) -> bool {
+    rules.export.as_ref().is_some_and(|p| p.depends_on_prefix())
 }
 
 /// Queues the route for `peer` if the rules let it through; true when queued.
@@ -254,7 +263,14 @@ pub fn offer(peer: &mut Peer, env: &Env, route: &Route) -> bool {
     let Route { family, prefix, path, src, path_id } = *route;
     let nlri = Nlri::with_path_id(prefix, path_id);
     let key = (Arc::as_ptr(&path.attrs) as usize, src.id, family.afi);
-    let cached = if prefix_dependent(peer) { None } else { peer.up.as_ref().and_then(|o| o.cache.get(&key).copied()) };
+    let cached = if prefix_dependent(peer) {
+        None
+    } else {
+        peer.up.as_ref().and_then(|o| match o.last {
+            Some((k, g)) if k == key => Some(g),
+            _ => o.cache.get(&key).copied(),
+        })
+    };
     let group = match cached {
         Some(g) => g,
         None => {
@@ -275,8 +291,11 @@ pub fn offer(peer: &mut Peer, env: &Env, route: &Route) -> bool {
             group
         }
     };
-    let Some(g) = group else { return false };
     let out = peer.up.as_mut().expect("peer is up");
+    if !prefix_dependent_rules(&peer.rules) {
+        out.last = Some((key, group));
+    }
+    let Some(g) = group else { return false };
     out.groups[g].nlri.push(nlri);
     true
 }
