@@ -1,7 +1,7 @@
 //! Codec throughput: decoding and encoding a full table of IPv4 unicast UPDATEs.
 //!
-//! Two streams of 1,000,000 prefixes each, generated deterministically (xorshift, fixed
-//! seed) and encoded into one buffer before any timing:
+//! Two streams of 1,000,000 prefixes each, generated deterministically by `tern::load::gen`
+//! (xorshift, fixed seed) and encoded into one buffer before any timing:
 //! - dense: 1,000 attribute sets with 1,000 /24s each, one UPDATE per set, the way a
 //!   route server or a default-free peer with few next hops packs a table;
 //! - diverse: 300,000 distinct attribute sets (AS paths of 1 to 8 hops mixing 2- and
@@ -21,116 +21,28 @@ use std::hint::black_box;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use tern::load::gen::{self, Batch, Params};
 use tern::wire::header::frame;
-use tern::wire::{
-    decode_message, AsPath, Ctx, Family, Message, Nlri, Origin, PathAttributes, Prefix, Segment, SegmentKind,
-    UpdateEncoder,
-};
+use tern::wire::{decode_message, Ctx, Family, Message, PathAttributes, UpdateEncoder};
 
 const PREFIXES: usize = 1_000_000;
 const RUNS: usize = 5;
 const DENSE_SETS: usize = 1_000;
 const DIVERSE_SETS: usize = 300_000;
 
-/// xorshift64* (Vigna): small, fast and good enough to vary a benchmark's input.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `0..n` (the modulo bias is irrelevant here).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-
-    fn asn(&mut self) -> u32 {
-        if self.chance(2) {
-            64_512 + self.below(1_000) as u32 // 2-octet (private range, as on many edges)
-        } else {
-            200_000 + self.below(4_000_000) as u32 // 4-octet
-        }
-    }
-}
-
-type Batch = (PathAttributes, Vec<Nlri>);
-
-fn attrs(rng: &mut Rng, hops: usize, communities: usize, med: bool, next_hops: u64) -> PathAttributes {
-    let asns = (0..hops).map(|_| rng.asn()).collect();
-    PathAttributes {
-        origin: Some(if rng.chance(10) { Origin::Incomplete } else { Origin::Igp }),
-        as_path: Some(AsPath { segments: vec![Segment { kind: SegmentKind::Sequence, asns }] }),
-        next_hop: Some(Ipv4Addr::from(0x0a00_0001 + rng.below(next_hops) as u32)),
-        med: med.then(|| rng.below(1_000) as u32),
-        communities: (0..communities).map(|_| ((rng.asn() & 0xffff) << 16) | rng.below(1_000) as u32).collect(),
-        ..PathAttributes::default()
-    }
+fn params(sets: usize, seed: u64) -> Params {
+    // 10.0.0.1 and up: the next hops this benchmark has always used.
+    Params { prefixes: PREFIXES, sets, next_hop: Ipv4Addr::new(10, 0, 0, 1), seed, first_as: None }
 }
 
 /// 1,000 sets of 1,000 consecutive /24s from 1.0.0.0 on.
 fn dense() -> Vec<Batch> {
-    let mut rng = Rng(0x5eed_0001);
-    let per_set = PREFIXES / DENSE_SETS;
-    (0..DENSE_SETS)
-        .map(|s| {
-            let hops = 2 + rng.below(2) as usize;
-            let med = rng.chance(2);
-            let a = attrs(&mut rng, hops, 0, med, 4);
-            let nlri = (0..per_set)
-                .map(|i| {
-                    let base = 0x0100_0000 + (((s * per_set + i) as u32) << 8);
-                    Nlri::new(Prefix::new(Ipv4Addr::from(base).into(), 24).unwrap())
-                })
-                .collect();
-            (a, nlri)
-        })
-        .collect()
+    gen::dense(&params(DENSE_SETS, 0x5eed_0001))
 }
 
 /// 300,000 distinct sets; 1M distinct prefixes of /20 to /24 spread over them at random.
 fn diverse() -> Vec<Batch> {
-    let mut rng = Rng(0x5eed_0002);
-    let mut counts = vec![1usize; DIVERSE_SETS];
-    for _ in DIVERSE_SETS..PREFIXES {
-        counts[rng.below(DIVERSE_SETS as u64) as usize] += 1;
-    }
-    let mut next_addr: u32 = 0x0100_0000;
-    let mut prefix = |rng: &mut Rng| {
-        let len = match rng.below(10) {
-            0 => 20,
-            1 => 22,
-            2 => 23,
-            _ => 24,
-        };
-        let p = Prefix::new(Ipv4Addr::from(next_addr).into(), len).unwrap();
-        next_addr += 1 << (32 - len);
-        Nlri::new(p)
-    };
-    let mut seen = HashSet::with_capacity(DIVERSE_SETS);
-    counts
-        .into_iter()
-        .map(|n| {
-            // Short random paths repeat now and then: draw again until the set is new.
-            let a = loop {
-                let hops = 1 + rng.below(8) as usize;
-                let communities = if rng.chance(3) { 1 + rng.below(4) as usize } else { 0 };
-                let med = rng.chance(2);
-                let a = attrs(&mut rng, hops, communities, med, 64);
-                if seen.insert(a.clone()) {
-                    break a;
-                }
-            };
-            (a, (0..n).map(|_| prefix(&mut rng)).collect())
-        })
-        .collect()
+    gen::diverse(&params(DIVERSE_SETS, 0x5eed_0002))
 }
 
 /// Encodes every batch; returns the number of UPDATEs.

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod connection;
 pub mod dispatcher;
 pub mod fsm;
+pub mod load;
 pub mod log;
 pub mod policy;
 pub mod rib;
