@@ -8,11 +8,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use harness::{established, ip, wait_for};
+use harness::{established, ip, pfx, wait_for};
 use tern::connection::mem::{Mem, MemNetwork};
 use tern::connection::tcp::Tcp;
 use tern::connection::Transport;
-use tern::policy::Policy;
 use tern::wire::{AsPath, Origin, PathAttributes, Prefix};
 use tern::{NeighborConfig, Router, RouterConfig};
 
@@ -22,22 +21,8 @@ fn router(t: &Arc<dyn Transport>, asn: u32, id: u8, addr: IpAddr) -> Router {
     Router::start(cfg, t.clone(), tern::log::from_env()).unwrap()
 }
 
-/// A neighbor that accepts and sends everything (explicit `accept` both ways: RFC 8212
-/// would otherwise block eBGP).
 fn neighbor(r: &Router, name: &str, addr: IpAddr, asn: u32, local: IpAddr) -> NeighborConfig {
-    let mut n = NeighborConfig::new(name, addr, asn, r.config());
-    n.local_address = Some(local);
-    n.session.hold_time = 6;
-    n.session.keepalive = Duration::from_secs(2);
-    n.session.connect_retry = Duration::from_secs(1);
-    n.session.idle_hold = Duration::from_millis(200);
-    n.rib.import = Some(Arc::new(Policy::accept_all()));
-    n.rib.export = Some(Arc::new(Policy::accept_all()));
-    n
-}
-
-fn pfx(s: &str) -> Prefix {
-    s.parse().unwrap()
+    harness::open_neighbor(r, name, addr, asn, local)
 }
 
 /// The best path's attributes at `r` for `p`, once it is there.

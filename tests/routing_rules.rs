@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use harness::{established, ip, status, wait_for};
+use harness::{established, ip, pfx, status, wait_for};
 use tern::connection::mem::{Mem, MemNetwork};
 use tern::connection::Transport;
 use tern::policy::{Action, Match, Policy, PrefixMatch, Rule, Verdict};
@@ -28,17 +28,7 @@ fn router(t: &Arc<dyn Transport>, asn: u32, id: u8, addrs: &[IpAddr], tweak: imp
 }
 
 fn neighbor(r: &Router, addr: IpAddr, asn: u32, local: IpAddr) -> NeighborConfig {
-    let mut n = NeighborConfig::new(&addr.to_string(), addr, asn, r.config());
-    n.local_address = Some(local);
-    n.session.connect_retry = Duration::from_secs(1);
-    n.session.idle_hold = Duration::from_millis(200);
-    n.rib.import = Some(Arc::new(Policy::accept_all()));
-    n.rib.export = Some(Arc::new(Policy::accept_all()));
-    n
-}
-
-fn pfx(s: &str) -> Prefix {
-    s.parse().unwrap()
+    harness::open_neighbor(r, &addr.to_string(), addr, asn, local)
 }
 
 fn selected(info: &RouteInfo) -> Vec<&tern::rib::intern::Attrs> {

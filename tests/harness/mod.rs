@@ -150,3 +150,22 @@ pub fn reference_scenario(
     rb.shutdown(None);
     assert_eq!(threads.live(), 0, "router b left threads behind");
 }
+
+/// A neighbor of `r` that accepts and sends everything (explicit `accept` both ways: RFC
+/// 8212 would otherwise block eBGP), with quick retries for tests.
+pub fn open_neighbor(r: &Router, name: &str, addr: IpAddr, asn: u32, local: IpAddr) -> NeighborConfig {
+    use tern::policy::Policy;
+    let mut n = NeighborConfig::new(name, addr, asn, r.config());
+    n.local_address = Some(local);
+    n.session.hold_time = 6;
+    n.session.keepalive = Duration::from_secs(2);
+    n.session.connect_retry = Duration::from_secs(1);
+    n.session.idle_hold = Duration::from_millis(200);
+    n.rib.import = Some(Arc::new(Policy::accept_all()));
+    n.rib.export = Some(Arc::new(Policy::accept_all()));
+    n
+}
+
+pub fn pfx(s: &str) -> tern::wire::Prefix {
+    s.parse().unwrap()
+}
