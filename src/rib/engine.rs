@@ -150,7 +150,7 @@ pub struct Rib {
     pub(crate) local: Arc<PeerInfo>,
     pub(crate) decision: DecisionConfig,
     pub(crate) cluster_id: Ipv4Addr,
-    pub(crate) peers: HashMap<PeerId, Peer>,
+    pub(crate) peers: KeyMap<PeerId, Peer>,
     v4: Table<u64>,
     v6: Table<(u128, u8)>,
     interner: Interner,
@@ -175,7 +175,7 @@ impl Rib {
             local: Arc::new(PeerInfo::local(asn, router_id)),
             decision,
             cluster_id: router_id,
-            peers: HashMap::new(),
+            peers: KeyMap::default(),
             v4: Table::default(),
             v6: Table::default(),
             interner: Interner::default(),
@@ -732,7 +732,7 @@ impl Rib {
     }
 }
 
-fn id_info<'a>(peers: &'a HashMap<PeerId, Peer>, local: &'a Arc<PeerInfo>, id: PeerId) -> &'a Arc<PeerInfo> {
+fn id_info<'a>(peers: &'a KeyMap<PeerId, Peer>, local: &'a Arc<PeerInfo>, id: PeerId) -> &'a Arc<PeerInfo> {
     if id == LOCAL {
         local
     } else {
@@ -753,7 +753,7 @@ fn family_of(prefix: &Prefix) -> Family {
 }
 
 /// Runs the decision over the paths of one prefix.
-fn decide(m: &mut Many, peers: &HashMap<PeerId, Peer>, local: &Arc<PeerInfo>, cfg: &DecisionConfig) {
+fn decide(m: &mut Many, peers: &KeyMap<PeerId, Peer>, local: &Arc<PeerInfo>, cfg: &DecisionConfig) {
     let candidates: Vec<Candidate> = m
         .paths
         .iter()

@@ -17,7 +17,6 @@
 //! batch, not per prefix. There is no stored Adj-RIB-Out: whether a withdrawal is due is
 //! decided by running the same rules over the previous best path.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -37,8 +36,16 @@ use crate::wire::{Ctx, Family, Message, NextHop, Nlri, Prefix, Update, UpdateEnc
 struct Group {
     family: Family,
     attrs: RouteAttrs,
-    nlri: Vec<Nlri>,
+    /// First and last entry of this group's prefixes in [`PeerOut::arena`].
+    first: u32,
+    last: u32,
+    count: u32,
+    /// The next group whose fingerprint collided with this one's.
+    next: Option<usize>,
 }
+
+/// No entry.
+const NONE: u32 = u32::MAX;
 
 /// The sending side of one Established peer.
 pub struct PeerOut {
@@ -47,7 +54,13 @@ pub struct PeerOut {
     families: Vec<Family>,
     local_addr: IpAddr,
     groups: Vec<Group>,
-    by_attrs: HashMap<(Family, RouteAttrs), usize>,
+    /// Every pending prefix of every group, each linked to the next of its group: one
+    /// buffer for the batch instead of an allocation per attribute set.
+    arena: Vec<(Nlri, u32)>,
+    /// Prefixes of one group, gathered at flush.
+    scratch: Vec<Nlri>,
+    /// Groups by fingerprint of (family, attributes), the first of a collision chain.
+    by_attrs: KeyMap<u64, usize>,
     /// (source set address, source peer, family) → group, or `None` when not exported.
     cache: KeyMap<(usize, u32, u16), Option<usize>>,
     /// Keeps the source sets of the cache alive until the flush, so addresses stay unique.
@@ -72,7 +85,9 @@ impl PeerOut {
             families,
             local_addr,
             groups: Vec::new(),
-            by_attrs: HashMap::new(),
+            by_attrs: KeyMap::default(),
+            arena: Vec::new(),
+            scratch: Vec::new(),
             cache: KeyMap::default(),
             pinned: Vec::new(),
             last: None,
@@ -93,7 +108,9 @@ impl PeerOut {
         if self.groups.is_empty() && self.withdrawn.is_empty() && !self.end_of_rib && self.markers.is_empty() {
             return;
         }
-        let mut bytes = Vec::new();
+        // About 8 octets per prefix plus the attributes of each group.
+        let mut bytes =
+            Vec::with_capacity(self.arena.len() * 8 + self.groups.len() * 64 + self.withdrawn.len() * 8 + 64);
         let mut updates = 0usize;
         let mut prefixes = 0usize;
         for family in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
@@ -104,16 +121,24 @@ impl PeerOut {
             }
         }
         for g in self.groups.drain(..) {
+            self.scratch.clear();
+            let mut at = g.first;
+            while at != NONE {
+                let (n, next) = self.arena[at as usize];
+                self.scratch.push(n);
+                at = next;
+            }
             match UpdateEncoder::new(&self.ctx, g.family, &g.attrs.attrs, g.attrs.mp_next_hop) {
                 Ok(enc) => {
-                    updates += enc.announce(&g.nlri, &mut bytes);
-                    prefixes += g.nlri.len();
+                    updates += enc.announce(&self.scratch, &mut bytes);
+                    prefixes += self.scratch.len();
                 }
                 Err(e) => {
-                    warn!(log, "routes not sent: attributes too large for the session"; "error" => %e, "prefixes" => g.nlri.len())
+                    warn!(log, "routes not sent: attributes too large for the session"; "error" => %e, "prefixes" => g.count)
                 }
             }
         }
+        self.arena.clear();
         if std::mem::take(&mut self.end_of_rib) {
             for family in &self.families {
                 if Message::Update(Update::end_of_rib(*family)).encode(&self.ctx, &mut bytes).is_ok() {
@@ -277,12 +302,11 @@ pub fn offer(peer: &mut Peer, env: &Env, route: &Route) -> bool {
             let Some(out) = peer.up.as_ref() else { return false };
             let result = transform(&peer.info, &peer.rules, out, env, route);
             let out = peer.up.as_mut().expect("peer is up");
-            let group = result.map(|attrs| {
-                *out.by_attrs.entry((family, attrs.clone())).or_insert_with(|| {
-                    out.groups.push(Group { family, attrs, nlri: Vec::new() });
-                    out.groups.len() - 1
-                })
-            });
+            // With a policy that ignores prefixes, one source set makes one group: no need
+            // to fingerprint the result (two sources that come out equal just share less).
+            let by_value = prefix_dependent_rules(&peer.rules);
+            let group =
+                result.map(|attrs| if by_value { out.group_for(family, attrs) } else { out.new_group(family, attrs) });
             if !prefix_dependent(peer) {
                 let out = peer.up.as_mut().expect("peer is up");
                 out.cache.insert(key, group);
@@ -296,7 +320,7 @@ pub fn offer(peer: &mut Peer, env: &Env, route: &Route) -> bool {
         out.last = Some((key, group));
     }
     let Some(g) = group else { return false };
-    out.groups[g].nlri.push(nlri);
+    out.push(g, nlri);
     true
 }
 
@@ -335,6 +359,43 @@ pub fn reexport(peer: &mut Peer, old: &PeerRules, env: &Env, route: &Route) {
 }
 
 impl PeerOut {
+    /// Appends a prefix to group `g`.
+    fn push(&mut self, g: usize, nlri: Nlri) {
+        let at = self.arena.len() as u32;
+        self.arena.push((nlri, NONE));
+        let group = &mut self.groups[g];
+        if group.last == NONE {
+            group.first = at;
+        } else {
+            self.arena[group.last as usize].1 = at;
+        }
+        group.last = at;
+        group.count += 1;
+    }
+
+    fn new_group(&mut self, family: Family, attrs: RouteAttrs) -> usize {
+        self.groups.push(Group { family, attrs, first: NONE, last: NONE, count: 0, next: None });
+        self.groups.len() - 1
+    }
+
+    /// The group for `attrs`, created when new: found by fingerprint, confirmed by value.
+    fn group_for(&mut self, family: Family, attrs: RouteAttrs) -> usize {
+        let fp = super::intern::fingerprint(&attrs) ^ u64::from(family.afi);
+        let head = self.by_attrs.get(&fp).copied();
+        let mut at = head;
+        while let Some(i) = at {
+            let g = &self.groups[i];
+            if g.family == family && g.attrs == attrs {
+                return i;
+            }
+            at = g.next;
+        }
+        self.groups.push(Group { family, attrs, first: NONE, last: NONE, count: 0, next: head });
+        let i = self.groups.len() - 1;
+        self.by_attrs.insert(fp, i);
+        i
+    }
+
     /// Whether the peer takes every path of a prefix in this family (ADD-PATH send).
     pub fn all_paths(&self, family: Family) -> bool {
         self.ctx.add_path.contains(family)

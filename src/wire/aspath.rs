@@ -110,7 +110,11 @@ impl AsPath {
     pub fn prepend(&mut self, asn: u32, count: usize) {
         match self.segments.first_mut() {
             Some(s) if s.kind == SegmentKind::Sequence && s.asns.len() + count <= MAX_SEGMENT => {
-                s.asns.splice(0..0, std::iter::repeat_n(asn, count));
+                // Built at its final size: one allocation, not a copy and then a grow.
+                let mut asns = Vec::with_capacity(s.asns.len() + count);
+                asns.extend(std::iter::repeat_n(asn, count));
+                asns.extend_from_slice(&s.asns);
+                s.asns = asns;
             }
             _ => self.segments.insert(0, Segment { kind: SegmentKind::Sequence, asns: vec![asn; count] }),
         }
