@@ -70,6 +70,8 @@ pub enum RunnerMsg {
     Read {
         conn: ConnId,
         events: Vec<ReadEvent>,
+        /// Held while the batch's UPDATEs are on their way to and through the RIB.
+        credit: Option<Credit>,
     },
     /// From the RIB: encoded UPDATEs for the Established connection, sent as they are.
     Export {
@@ -80,6 +82,54 @@ pub enum RunnerMsg {
     Control(Control),
     /// From the clock: the time now; a timer of this runner is due.
     Tick(Instant),
+}
+
+/// Flow control from the RIB back to a connection's reader: a reader may have only a few
+/// batches of UPDATEs in flight; it waits for a [`Credit`] before sending another, so a peer
+/// that sends faster than the RIB can take is slowed down by TCP instead of filling memory
+/// with decoded routes. Only the reader waits: the runner passes credits on and never
+/// blocks, so keepalives leave on time.
+#[derive(Debug)]
+pub struct Credits {
+    in_flight: std::sync::Mutex<usize>,
+    returned: std::sync::Condvar,
+    limit: usize,
+}
+
+impl Credits {
+    pub fn new(limit: usize) -> Arc<Credits> {
+        Arc::new(Credits {
+            in_flight: std::sync::Mutex::new(0),
+            returned: std::sync::Condvar::new(),
+            limit: limit.max(1),
+        })
+    }
+
+    /// Waits until fewer than `limit` batches are in flight, then takes a credit.
+    pub fn acquire(self: &Arc<Credits>) -> Credit {
+        let mut n = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        while *n >= self.limit {
+            n = self.returned.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+        *n += 1;
+        Credit(self.clone())
+    }
+
+    pub fn in_flight(&self) -> usize {
+        *self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One batch's credit; returned when dropped, wherever the batch ends.
+#[derive(Debug)]
+pub struct Credit(Arc<Credits>);
+
+impl Drop for Credit {
+    fn drop(&mut self) {
+        let mut n = self.0.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        *n = n.saturating_sub(1);
+        self.0.returned.notify_one();
+    }
 }
 
 /// From a reader thread: one decoded message, the error that ended decoding, or EOF.
@@ -125,4 +175,30 @@ pub enum ClockMsg {
     },
     Unregister(u64),
     Exit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_reader_waits_for_a_returned_credit() {
+        let credits = Credits::new(2);
+        let first = credits.acquire();
+        let _second = credits.acquire();
+        assert_eq!(credits.in_flight(), 2);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let c = credits.clone();
+        let waiter = std::thread::spawn(move || {
+            let third = c.acquire();
+            tx.send(()).unwrap();
+            drop(third);
+        });
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err(), "a third credit while two are out");
+        drop(first);
+        assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok(), "the returned credit lets it go");
+        waiter.join().unwrap();
+        assert_eq!(credits.in_flight(), 1);
+    }
 }

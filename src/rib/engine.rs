@@ -102,6 +102,8 @@ pub enum RibMsg {
     Updates {
         id: PeerId,
         updates: Vec<Update>,
+        /// The reader's credit, returned once these are processed.
+        credit: Option<crate::channels::Credit>,
     },
     /// Originate (or replace) a prefix with these attributes.
     Originate {
@@ -224,7 +226,7 @@ impl Rib {
                 }
             }
             RibMsg::Down { id } => self.peer_down(id),
-            RibMsg::Updates { id, updates } => {
+            RibMsg::Updates { id, updates, credit: _credit } => {
                 for u in updates {
                     self.update(id, u);
                 }

@@ -36,6 +36,10 @@ use crate::threads::Threads;
 use crate::wire::{Ctx, Message, Update};
 use status::{PeerStatus, Snapshot};
 
+/// Batches of UPDATEs (one read each, up to 64 KiB of messages) a reader may have on their
+/// way to the RIB before it stops reading.
+pub const READ_BATCHES_IN_FLIGHT: usize = 8;
+
 /// Counters alone are published no more often than this.
 pub const COUNTERS_EVERY: Duration = Duration::from_secs(1);
 
@@ -86,6 +90,8 @@ struct Runner {
     mailbox: Mailbox,
     /// UPDATEs of the current batch, for the RIB.
     updates: Vec<Update>,
+    /// Flow control of this peer's readers towards the RIB.
+    credits: Arc<crate::channels::Credits>,
     state: Arc<AtomicU8>,
     conns: HashMap<ConnId, Live>,
     closing: Vec<Closing>,
@@ -118,6 +124,7 @@ pub fn run(s: RunnerSetup) {
         s: RunnerSetup { log, ..s },
         mailbox,
         updates: Vec::new(),
+        credits: crate::channels::Credits::new(READ_BATCHES_IN_FLIGHT),
         state,
         conns: HashMap::new(),
         closing: Vec::new(),
@@ -213,13 +220,13 @@ impl Runner {
                     }
                 }
             }
-            RunnerMsg::Read { conn, events } => {
+            RunnerMsg::Read { conn, events, credit } => {
                 for event in events {
                     self.read_event(now, conn, event);
                 }
                 if !self.updates.is_empty() {
                     let updates = std::mem::take(&mut self.updates);
-                    let _ = self.s.rib.send(RibMsg::Updates { id: self.s.peer_id, updates });
+                    let _ = self.s.rib.send(RibMsg::Updates { id: self.s.peer_id, updates, credit });
                 }
             }
             RunnerMsg::Export { bytes, updates, prefixes } => {
@@ -273,9 +280,10 @@ impl Runner {
         match live.conn.reader() {
             Ok(stream) => {
                 let (tx, cfg) = (self.mailbox.clone(), self.s.fsm.config().clone());
-                let (activity, epoch) = (live.activity.clone(), self.s.epoch);
+                let (activity, epoch, credits) = (live.activity.clone(), self.s.epoch, self.credits.clone());
                 let name = format!("tern-rd-{}", self.s.address);
-                let spawned = self.s.threads.spawn(name, move || reader::run(id, stream, cfg, tx, activity, epoch));
+                let spawned =
+                    self.s.threads.spawn(name, move || reader::run(id, stream, cfg, tx, activity, epoch, credits));
                 match spawned {
                     Ok(h) => live.reader = Some(h),
                     Err(e) => {

@@ -11,13 +11,17 @@
 //! [`Activity`], and the runner folds them into the FSM whenever it next wakes (at the
 //! latest for its own keepalive timer, a third of the hold time). That halves the wake-ups
 //! of an idle session, the main cost of a thousand idle peers.
+//!
+//! A batch that carries UPDATEs waits for a credit first ([`Credits`]): while the RIB is
+//! behind, the reader stops reading and TCP flow control slows the peer down, instead of
+//! decoded routes piling up in memory.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::channels::{Mailbox, ReadEvent, RunnerMsg};
+use crate::channels::{Credits, Mailbox, ReadEvent, RunnerMsg};
 use crate::clock::Epoch;
 use crate::fsm::{negotiate, ConnId, SessionConfig};
 use crate::wire::{self, header, Ctx, Message};
@@ -39,8 +43,18 @@ pub fn run(
     tx: Mailbox,
     activity: Arc<Activity>,
     epoch: Epoch,
+    credits: Arc<Credits>,
 ) {
-    let send = |events: Vec<ReadEvent>| events.is_empty() || tx.send(RunnerMsg::Read { conn, events }).is_ok();
+    // A batch with UPDATEs waits for a credit: the RIB's pace becomes TCP's.
+    let send = |events: Vec<ReadEvent>| {
+        if events.is_empty() {
+            return true;
+        }
+        let has_updates =
+            events.iter().any(|e| matches!(e, ReadEvent::Message(d) if matches!(d.message, Message::Update(_))));
+        let credit = has_updates.then(|| credits.acquire());
+        tx.send(RunnerMsg::Read { conn, events, credit }).is_ok()
+    };
     let mut ctx = Ctx::pre_open();
     // The peer's OPEN seen, and then the KEEPALIVE that completes the exchange.
     let (mut open_seen, mut up) = (false, false);
