@@ -212,7 +212,7 @@ fn ipv6_routes_travel_with_an_ipv6_next_hop() {
     assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_some()));
     let info = rb.lookup(p).unwrap();
     let got = selected(&info)[0];
-    assert_eq!(got.mp_next_hop, Some(NextHop::V6("fd00::1".parse().unwrap())));
+    assert_eq!(got.mp_next_hop(), Some(NextHop::V6("fd00::1".parse().unwrap())));
     assert_eq!(got.attrs.as_path, Some(tern::wire::AsPath::sequence([65001])));
     ra.withdraw(p).unwrap();
     assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_none()));

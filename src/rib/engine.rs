@@ -233,8 +233,7 @@ impl Rib {
             }
             RibMsg::Originate { prefix, attrs } => {
                 let family = family_of(&prefix);
-                let mp_next_hop = None;
-                let attrs = self.interner.intern(RouteAttrs { attrs, mp_next_hop });
+                let attrs = self.interner.intern(RouteAttrs::new(attrs, None));
                 self.insert(family, prefix, Path { attrs, peer: LOCAL, path_id: 0 });
             }
             RibMsg::WithdrawOrigin { prefix } => self.remove(family_of(&prefix), prefix, LOCAL, 0),
@@ -570,7 +569,7 @@ impl Rib {
         let mut rejected: Vec<Nlri> = Vec::new();
         match policy {
             None => {
-                let shared = self.interner.intern(RouteAttrs { attrs, mp_next_hop });
+                let shared = self.interner.intern(RouteAttrs::new(attrs, mp_next_hop));
                 accepted.extend(nlri.into_iter().map(|n| (n, shared.clone())));
             }
             Some(p) if !p.depends_on_prefix() => {
@@ -580,7 +579,7 @@ impl Rib {
                         if let Some(addr) = change {
                             super::import::set_next_hop(&mut a, &mut nh, family, addr);
                         }
-                        let shared = self.interner.intern(RouteAttrs { attrs: a, mp_next_hop: nh });
+                        let shared = self.interner.intern(RouteAttrs::new(a, nh));
                         accepted.extend(nlri.into_iter().map(|n| (n, shared.clone())));
                     }
                     None => rejected = nlri,
@@ -594,7 +593,7 @@ impl Rib {
                             if let Some(addr) = change {
                                 super::import::set_next_hop(&mut a, &mut nh, family, addr);
                             }
-                            accepted.push((n, self.interner.intern(RouteAttrs { attrs: a, mp_next_hop: nh })));
+                            accepted.push((n, self.interner.intern(RouteAttrs::new(a, nh))));
                         }
                         None => rejected.push(n),
                     }

@@ -128,7 +128,7 @@ impl PeerOut {
                 self.scratch.push(n);
                 at = next;
             }
-            match UpdateEncoder::new(&self.ctx, g.family, &g.attrs.attrs, g.attrs.mp_next_hop) {
+            match UpdateEncoder::new(&self.ctx, g.family, &g.attrs.attrs, g.attrs.mp_next_hop()) {
                 Ok(enc) => {
                     updates += enc.announce(&self.scratch, &mut bytes);
                     prefixes += self.scratch.len();
@@ -239,16 +239,16 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
     if next_hop_self {
         if family == Family::IPV4_UNICAST {
             r.attrs.next_hop = self_v4;
-            r.mp_next_hop = None;
+            r.set_mp_next_hop(None);
         } else {
-            r.mp_next_hop = Some(NextHop::V6(self_v6));
+            r.set_mp_next_hop(Some(NextHop::V6(self_v6)));
         }
     }
     if family != Family::IPV4_UNICAST {
         // MP_REACH_NLRI carries the next hop; a NEXT_HOP attribute would be noise.
         r.attrs.next_hop = None;
-        if r.mp_next_hop.is_none() {
-            r.mp_next_hop = Some(NextHop::V6(self_v6));
+        if r.mp_next_hop().is_none() {
+            r.set_mp_next_hop(Some(NextHop::V6(self_v6)));
         }
     } else if r.attrs.next_hop.is_none() {
         r.attrs.next_hop = self_v4;
@@ -259,7 +259,7 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
         (None, false) => return Some(r),
     };
     let ctx = EvalContext { local_asn: local.asn, self_next_hop: Some(out.local_addr) };
-    let next_hop = match r.mp_next_hop {
+    let next_hop = match r.mp_next_hop() {
         Some(NextHop::V4(a)) => Some(IpAddr::V4(a)),
         Some(NextHop::V6(a) | NextHop::V6LinkLocal(a, _)) => Some(IpAddr::V6(a)),
         None => r.attrs.next_hop.map(IpAddr::V4),
@@ -270,7 +270,9 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
         return None;
     }
     if let Some(addr) = outcome.next_hop {
-        super::import::set_next_hop(&mut r.attrs, &mut r.mp_next_hop, family, addr);
+        let mut nh = r.mp_next_hop();
+        super::import::set_next_hop(&mut r.attrs, &mut nh, family, addr);
+        r.set_mp_next_hop(nh);
     }
     Some(r)
 }
