@@ -5,6 +5,36 @@
 //! timers ([`session`], [`dispatcher`], [`clock`]), joined by the typed channels of
 //! [`channels`] and driven through the [`router`] API. Everything that needs `unsafe` or a
 //! libc call lives in the `tern-platform` crate; this crate forbids `unsafe`.
+//!
+//! A router with one eBGP neighbor that exchanges everything, announcing one prefix:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tern::policy::Policy;
+//! use tern::{NeighborConfig, Router, RouterConfig};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let mut cfg = RouterConfig::new(65001, "192.0.2.1".parse()?);
+//! cfg.listen = vec!["192.0.2.1:179".parse()?];
+//! cfg.state_dir = Some("/var/lib/tern".into());
+//! let log = tern::log::terminal(slog::Level::Info);
+//! let mut router = Router::start(cfg.clone(), Arc::new(tern::connection::tcp::Tcp), log)?;
+//!
+//! let mut peer = NeighborConfig::new("r2", "192.0.2.2".parse()?, 65002, &cfg);
+//! peer.local_address = Some("192.0.2.1".parse()?);
+//! // RFC 8212: an eBGP neighbor without policies exchanges nothing.
+//! peer.rib.import = Some(Arc::new(Policy::accept_all()));
+//! peer.rib.export = Some(Arc::new(Policy::accept_all()));
+//! router.add_neighbor(peer)?;
+//!
+//! router.announce("198.51.100.0/24".parse()?, Default::default())?; // kept across restarts
+//! if let Some(route) = router.lookup("203.0.113.0/24".parse()?) {
+//!     println!("{} paths, best chosen by {}", route.paths.len(), route.reason);
+//! }
+//! router.shutdown(Some("maintenance".into())); // Cease / Administrative Shutdown to every peer
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod channels;
