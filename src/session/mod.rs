@@ -40,8 +40,11 @@ use status::{PeerStatus, Snapshot};
 /// way to the RIB before it stops reading.
 pub const READ_BATCHES_IN_FLIGHT: usize = 8;
 
-/// Counters alone are published no more often than this.
+/// Counters of messages other than KEEPALIVE are published within this.
 pub const COUNTERS_EVERY: Duration = Duration::from_secs(1);
+/// KEEPALIVE counts alone are published no more often than this: an idle session would
+/// otherwise copy its whole status at every keepalive.
+pub const KEEPALIVE_COUNTERS_EVERY: Duration = Duration::from_secs(10);
 
 /// How long a closed connection may linger for the peer to read our last message.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -100,7 +103,8 @@ struct Runner {
     status: PeerStatus,
     /// Something an operator waits for changed (state, error): publish now.
     dirty: bool,
-    /// Only counters changed: publish at a tick, at most every [`COUNTERS_EVERY`].
+    /// Only counters changed: publish at a tick, at most every [`KEEPALIVE_COUNTERS_EVERY`]
+    /// (or [`COUNTERS_EVERY`] with `publish_soon`).
     stale: bool,
     /// Counters of messages other than KEEPALIVE changed: make sure a tick comes within
     /// [`COUNTERS_EVERY`] to publish them. (KEEPALIVE counts alone wait for the next tick
@@ -112,6 +116,8 @@ struct Runner {
 
 /// Runs a peer's session until it is told to exit.
 pub fn run(s: RunnerSetup) {
+    // Woken in bursts by the clock: do not preempt it (see the platform function).
+    let batch = tern_platform::process::set_batch_scheduling();
     let state = Arc::new(AtomicU8::new(State::Idle as u8));
     let st = state.clone();
     let log = s.log.new(o!(
@@ -138,6 +144,9 @@ pub fn run(s: RunnerSetup) {
         exit: false,
     };
     info!(r.s.log, "starting peer state machine"; "params" => ?r.s.fsm.config());
+    if let Err(e) = batch {
+        debug!(r.s.log, "batch scheduling not available"; "error" => %e);
+    }
     r.run();
 }
 
@@ -171,7 +180,8 @@ impl Runner {
                     self.s.wakeup.pending.store(false, Ordering::Release);
                     self.feed(now, Input::Tick);
                     self.reap_closing(now, false);
-                    if self.stale && now.saturating_duration_since(self.published) >= COUNTERS_EVERY {
+                    let every = if self.publish_soon { COUNTERS_EVERY } else { KEEPALIVE_COUNTERS_EVERY };
+                    if self.stale && now.saturating_duration_since(self.published) >= every {
                         self.publish();
                     }
                 }

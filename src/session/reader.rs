@@ -45,6 +45,8 @@ pub fn run(
     epoch: Epoch,
     credits: Arc<Credits>,
 ) {
+    // Woken by the network, like the runner by the clock: no need to preempt anyone.
+    let _ = tern_platform::process::set_batch_scheduling();
     // A batch with UPDATEs waits for a credit: the RIB's pace becomes TCP's.
     let send = |events: Vec<ReadEvent>| {
         if events.is_empty() {

@@ -43,7 +43,7 @@ pub use error::{AttrAction, AttrFault, DecodeError};
 pub use header::MessageType;
 pub use notification::Notification;
 pub use open::Open;
-pub use prefix::{Nlri, Prefix};
+pub use prefix::{Nlri, Prefix, PrefixError};
 pub use refresh::{RefreshSubtype, RouteRefresh};
 pub use update::{MpReach, MpUnreach, NextHop, Update, UpdateEncoder};
 

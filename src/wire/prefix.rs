@@ -94,18 +94,38 @@ impl std::fmt::Display for Prefix {
     }
 }
 
+/// Why a text is not a prefix; the message names the text and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixError(String);
+
+impl std::fmt::Display for PrefixError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PrefixError {}
+
+impl From<PrefixError> for String {
+    fn from(e: PrefixError) -> String {
+        e.0
+    }
+}
+
 impl std::str::FromStr for Prefix {
-    type Err = String;
+    type Err = PrefixError;
 
     /// Parses `ADDR/LEN`. Host bits set past the length are an error here (unlike on the
     /// wire): in configuration they are usually a typo.
-    fn from_str(s: &str) -> Result<Prefix, String> {
-        let (addr, len) = s.split_once('/').ok_or_else(|| format!("{s:?} is not ADDRESS/LENGTH"))?;
-        let addr: IpAddr = addr.parse().map_err(|_| format!("{addr:?} is not an IP address"))?;
-        let len: u8 = len.parse().map_err(|_| format!("{len:?} is not a prefix length"))?;
-        let prefix = Prefix::new(addr, len).ok_or_else(|| format!("prefix length {len} is too long for {addr}"))?;
+    fn from_str(s: &str) -> Result<Prefix, PrefixError> {
+        let err = |m: String| PrefixError(m);
+        let (addr, len) = s.split_once('/').ok_or_else(|| err(format!("{s:?} is not ADDRESS/LENGTH")))?;
+        let addr: IpAddr = addr.parse().map_err(|_| err(format!("{addr:?} is not an IP address")))?;
+        let len: u8 = len.parse().map_err(|_| err(format!("{len:?} is not a prefix length")))?;
+        let prefix =
+            Prefix::new(addr, len).ok_or_else(|| err(format!("prefix length {len} is too long for {addr}")))?;
         if prefix.addr != addr {
-            return Err(format!("{s} has host bits set; did you mean {prefix}?"));
+            return Err(err(format!("{s} has host bits set; did you mean {prefix}?")));
         }
         Ok(prefix)
     }
@@ -238,7 +258,7 @@ mod tests {
         decode_nlri(&[20, 10, 1, 0xff], AFI_IPV4, false, Field::Update, &mut out).unwrap();
         assert_eq!(out[0].prefix, Prefix::v4(10, 1, 0xf0, 0, 20));
         assert_eq!(out[0].prefix.to_string(), "10.1.240.0/20");
-        assert!("10.1.255.0/20".parse::<Prefix>().unwrap_err().contains("did you mean 10.1.240.0/20"));
+        assert!("10.1.255.0/20".parse::<Prefix>().unwrap_err().to_string().contains("did you mean 10.1.240.0/20"));
         assert_eq!("2001:db8::/32".parse::<Prefix>().unwrap().len(), 32);
         assert!("10.0.0.0/33".parse::<Prefix>().is_err());
     }
