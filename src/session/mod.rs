@@ -44,7 +44,7 @@ pub const READ_BATCHES_IN_FLIGHT: usize = 8;
 pub const COUNTERS_EVERY: Duration = Duration::from_secs(1);
 /// KEEPALIVE counts alone are published no more often than this: an idle session would
 /// otherwise copy its whole status at every keepalive.
-pub const KEEPALIVE_COUNTERS_EVERY: Duration = Duration::from_secs(10);
+pub const KEEPALIVE_COUNTERS_EVERY: Duration = Duration::from_secs(5);
 
 /// How long a closed connection may linger for the peer to read our last message.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
