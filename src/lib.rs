@@ -3,8 +3,9 @@
 //! The crate is organised as DESIGN.md lays out: a pure protocol core that does no I/O and
 //! reads no clock ([`wire`], [`fsm`]), and around it the threads that own sockets and
 //! timers ([`session`], [`dispatcher`], [`clock`]), joined by the typed channels of
-//! [`channels`] and driven through the [`router`] API. Everything that needs `unsafe` or a
-//! libc call lives in the `tern-platform` crate; this crate forbids `unsafe`.
+//! [`channels`] and driven through the [`router`] API. Every libc call, and every block the
+//! compiler cannot check, lives in the `tern-platform` crate; this crate forbids them
+//! (`forbid(unsafe_code)` below).
 //!
 //! A router with one eBGP neighbor that exchanges everything, announcing one prefix:
 //!
