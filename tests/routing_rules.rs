@@ -356,3 +356,37 @@ fn add_path_carries_two_paths_for_one_prefix() {
         r.shutdown(None);
     }
 }
+
+#[test]
+fn well_known_communities_no_export_and_graceful_shutdown() {
+    use tern::wire::attrs::{GRACEFUL_SHUTDOWN, NO_EXPORT};
+    let t = net();
+    let (a, b1, b2, c) = (ip("10.9.0.1"), ip("10.9.0.2"), ip("10.9.1.2"), ip("10.9.1.3"));
+    // A and B share AS 65002 (iBGP); C is outside it. NO_EXPORT routes never leave A's own
+    // AS, so A must be inside B's AS for B to have one at all.
+    let mut ra = router(&t, 65002, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b1, b2], |_| {});
+    let mut rc = router(&t, 65003, 3, &[c], |_| {});
+    ra.add_neighbor(neighbor(&ra, b1, 65002, a)).unwrap();
+    rb.add_neighbor(neighbor(&rb, a, 65002, b1)).unwrap();
+    rb.add_neighbor(neighbor(&rb, c, 65003, b2)).unwrap();
+    rc.add_neighbor(neighbor(&rc, b2, 65002, c)).unwrap();
+    up(&[(&ra, b1), (&rb, a), (&rb, c), (&rc, b2)]);
+
+    let (kept_in, drained, plain) = (pfx("198.51.100.0/24"), pfx("203.0.113.0/24"), pfx("192.0.2.0/24"));
+    ra.announce(kept_in, PathAttributes { communities: vec![NO_EXPORT], ..Default::default() }).unwrap();
+    ra.announce(drained, PathAttributes { communities: vec![GRACEFUL_SHUTDOWN], ..Default::default() }).unwrap();
+    ra.announce(plain, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rc.lookup(plain).is_some() && rb.lookup(kept_in).is_some()));
+
+    // NO_EXPORT: B keeps it, but it does not leave the AS (RFC 1997).
+    assert!(rc.lookup(kept_in).is_none(), "NO_EXPORT crossed an AS boundary");
+    // GRACEFUL_SHUTDOWN: B lowers its LOCAL_PREF to 0 (RFC 8326) and still passes it on.
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(drained).is_some()));
+    let info = rb.lookup(drained).unwrap();
+    assert_eq!(selected(&info)[0].attrs.local_pref, Some(0));
+    assert!(wait_for(Duration::from_secs(5), || rc.lookup(drained).is_some()));
+    for r in [ra, rb, rc] {
+        r.shutdown(None);
+    }
+}

@@ -37,7 +37,10 @@ mod tests {
 pub fn set_batch_scheduling() -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: sched_param is a plain C struct for which all-zero bytes are valid (musl's
+        // has more fields than glibc's, so it is not built field by field); priority 0 is
+        // the only one SCHED_BATCH takes.
+        let param: libc::sched_param = unsafe { std::mem::zeroed() };
         // SAFETY: `param` is a valid sched_param for the duration of the call, and pid 0
         // names the calling thread; the call only changes that thread's policy.
         let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
