@@ -91,7 +91,8 @@ pub enum RunnerMsg {
 /// blocks, so keepalives leave on time.
 #[derive(Debug)]
 pub struct Credits {
-    in_flight: std::sync::Mutex<usize>,
+    /// Batches in flight, and whether the connection is closing (then nobody waits).
+    in_flight: std::sync::Mutex<(usize, bool)>,
     returned: std::sync::Condvar,
     limit: usize,
 }
@@ -99,24 +100,32 @@ pub struct Credits {
 impl Credits {
     pub fn new(limit: usize) -> Arc<Credits> {
         Arc::new(Credits {
-            in_flight: std::sync::Mutex::new(0),
+            in_flight: std::sync::Mutex::new((0, false)),
             returned: std::sync::Condvar::new(),
             limit: limit.max(1),
         })
     }
 
-    /// Waits until fewer than `limit` batches are in flight, then takes a credit.
+    /// Waits until fewer than `limit` batches are in flight (or the connection is closing),
+    /// then takes a credit.
     pub fn acquire(self: &Arc<Credits>) -> Credit {
         let mut n = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        while *n >= self.limit {
+        while n.0 >= self.limit && !n.1 {
             n = self.returned.wait(n).unwrap_or_else(|e| e.into_inner());
         }
-        *n += 1;
+        n.0 += 1;
         Credit(self.clone())
     }
 
+    /// The connection is closing: a reader waiting for a credit goes on at once, so that
+    /// joining it cannot wait for batches queued behind the close (a deadlock otherwise).
+    pub fn close(&self) {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.returned.notify_all();
+    }
+
     pub fn in_flight(&self) -> usize {
-        *self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).0
     }
 }
 
@@ -127,7 +136,7 @@ pub struct Credit(Arc<Credits>);
 impl Drop for Credit {
     fn drop(&mut self) {
         let mut n = self.0.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        *n = n.saturating_sub(1);
+        n.0 = n.0.saturating_sub(1);
         self.0.returned.notify_one();
     }
 }
@@ -200,5 +209,15 @@ mod tests {
         assert!(rx.recv_timeout(Duration::from_secs(5)).is_ok(), "the returned credit lets it go");
         waiter.join().unwrap();
         assert_eq!(credits.in_flight(), 1);
+    }
+
+    #[test]
+    fn closing_releases_a_waiting_reader() {
+        let credits = Credits::new(1);
+        let _held = credits.acquire();
+        let c = credits.clone();
+        let waiter = std::thread::spawn(move || drop(c.acquire()));
+        credits.close();
+        waiter.join().unwrap();
     }
 }

@@ -182,3 +182,32 @@ fn announcements_made_at_run_time_come_back_after_a_restart() {
     rb.shutdown(None);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Shutting a router down in the middle of a large transfer ends promptly and leaves no
+/// thread: readers waiting for flow-control credits must not hold the shutdown up.
+#[test]
+fn shutdown_during_a_large_transfer_is_prompt_and_clean() {
+    let t: Arc<dyn Transport> = Arc::new(Mem(MemNetwork::new()));
+    let (a, b) = (ip("10.0.8.1"), ip("10.0.8.2"));
+    let mut ra = router(&t, 65001, 1, a);
+    let mut rb = router(&t, 65002, 2, b);
+    ra.add_neighbor(neighbor(&ra, "b", b, 65002, a)).unwrap();
+    rb.add_neighbor(neighbor(&rb, "a", a, 65001, b)).unwrap();
+    assert!(wait_for(Duration::from_secs(15), || established(&ra, b) && established(&rb, a)));
+    // One announcement per call: the sender's RIB flushes after each, so the receiver's
+    // reader sees a long stream of small UPDATEs.
+    for i in 0..200_000u32 {
+        let [_, x, y, z] = (0x0a00_0000 + (i << 8)).to_be_bytes();
+        ra.announce(Prefix::v4(11, x, y, z, 24), PathAttributes::default()).unwrap();
+    }
+    assert!(wait_for(Duration::from_secs(10), || harness::status(&rb, a).prefixes_announced > 1000));
+    let threads = rb.threads();
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        rb.shutdown(None);
+        let _ = done_tx.send(());
+    });
+    assert!(done_rx.recv_timeout(Duration::from_secs(20)).is_ok(), "shutdown hung during a transfer");
+    assert_eq!(threads.live(), 0);
+    ra.shutdown(None);
+}

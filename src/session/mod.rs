@@ -76,6 +76,8 @@ struct Live {
     /// KEEPALIVEs the reader absorbed, and how many of them the FSM has seen.
     activity: Arc<reader::Activity>,
     keepalives_seen: u64,
+    /// Flow control of this connection's reader towards the RIB.
+    credits: Arc<crate::channels::Credits>,
     out: Vec<u8>,
     log: Logger,
 }
@@ -84,6 +86,7 @@ struct Closing {
     id: ConnId,
     conn: Box<dyn Connection>,
     reader: Option<JoinHandle<()>>,
+    credits: Arc<crate::channels::Credits>,
     deadline: Instant,
 }
 
@@ -93,8 +96,7 @@ struct Runner {
     mailbox: Mailbox,
     /// UPDATEs of the current batch, for the RIB.
     updates: Vec<Update>,
-    /// Flow control of this peer's readers towards the RIB.
-    credits: Arc<crate::channels::Credits>,
+
     state: Arc<AtomicU8>,
     conns: HashMap<ConnId, Live>,
     closing: Vec<Closing>,
@@ -130,7 +132,7 @@ pub fn run(s: RunnerSetup) {
         s: RunnerSetup { log, ..s },
         mailbox,
         updates: Vec::new(),
-        credits: crate::channels::Credits::new(READ_BATCHES_IN_FLIGHT),
+
         state,
         conns: HashMap::new(),
         closing: Vec::new(),
@@ -283,14 +285,25 @@ impl Runner {
             "connection_peer" => conn.peer_addr().to_string(),
         ));
         let activity = Arc::new(reader::Activity::default());
-        self.conns
-            .insert(id, Live { conn, direction, reader: None, activity, keepalives_seen: 0, out: Vec::new(), log });
+        self.conns.insert(
+            id,
+            Live {
+                conn,
+                direction,
+                reader: None,
+                activity,
+                keepalives_seen: 0,
+                credits: crate::channels::Credits::new(READ_BATCHES_IN_FLIGHT),
+                out: Vec::new(),
+                log,
+            },
+        );
         self.feed(now, Input::TcpConnected { conn: id, direction });
         let Some(live) = self.conns.get_mut(&id) else { return };
         match live.conn.reader() {
             Ok(stream) => {
                 let (tx, cfg) = (self.mailbox.clone(), self.s.fsm.config().clone());
-                let (activity, epoch, credits) = (live.activity.clone(), self.s.epoch, self.credits.clone());
+                let (activity, epoch, credits) = (live.activity.clone(), self.s.epoch, live.credits.clone());
                 let name = format!("tern-rd-{}", self.s.address);
                 let spawned =
                     self.s.threads.spawn(name, move || reader::run(id, stream, cfg, tx, activity, epoch, credits));
@@ -525,7 +538,13 @@ impl Runner {
         flush(&mut live);
         debug!(live.log, "closing connection"; "unsent_bytes" => live.out.len());
         live.conn.shutdown_write();
-        let c = Closing { id: conn, conn: live.conn, reader: live.reader, deadline: now + CLOSE_GRACE };
+        let c = Closing {
+            id: conn,
+            conn: live.conn,
+            reader: live.reader,
+            credits: live.credits,
+            deadline: now + CLOSE_GRACE,
+        };
         if c.reader.is_none() {
             finish_close(c);
         } else {
@@ -605,6 +624,7 @@ fn flush(live: &mut Live) {
 
 fn finish_close(c: Closing) {
     c.conn.close();
+    c.credits.close();
     if let Some(h) = c.reader {
         let _ = h.join();
     }
