@@ -390,3 +390,36 @@ fn well_known_communities_no_export_and_graceful_shutdown() {
         r.shutdown(None);
     }
 }
+
+#[test]
+fn end_of_rib_is_recorded_and_max_prefix_restarts_after_its_delay() {
+    let t = net();
+    let (a, b) = (ip("10.10.0.1"), ip("10.10.0.2"));
+    let mut ra = router(&t, 65001, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b], |_| {});
+    ra.add_neighbor(neighbor(&ra, b, 65002, a)).unwrap();
+    let mut n = neighbor(&rb, a, 65001, b);
+    n.rib.max_prefixes = Some(2);
+    n.rib.max_prefixes_restart = Some(Duration::from_secs(2));
+    rb.add_neighbor(n).unwrap();
+    up(&[(&ra, b), (&rb, a)]);
+    assert!(
+        wait_for(Duration::from_secs(5), || status(&rb, a).end_of_rib == [Family::IPV4_UNICAST]),
+        "End-of-RIB recorded"
+    );
+
+    for i in 0..3u8 {
+        ra.announce(Prefix::v4(198, 51, i, 0, 24), PathAttributes::default()).unwrap();
+    }
+    // Over the limit: Cease/1; the session stays down for the delay, even though the peer
+    // keeps connecting, then comes back by itself (and goes down again: the peer still
+    // sends three).
+    let stopped =
+        |s: &tern::session::status::PeerStatus| s.last_notification_sent.as_ref().is_some_and(|n| n.subcode == 1);
+    assert!(wait_for(Duration::from_secs(5), || stopped(&status(&rb, a))));
+    let t0 = std::time::Instant::now();
+    assert!(wait_for(Duration::from_secs(10), || status(&rb, a).established_count >= 2), "{:#?}", status(&rb, a));
+    assert!(t0.elapsed() >= Duration::from_millis(1500), "came back after {:?}, before its 2 s delay", t0.elapsed());
+    ra.shutdown(None);
+    rb.shutdown(None);
+}

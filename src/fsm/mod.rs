@@ -268,6 +268,9 @@ pub struct Fsm {
     idle_hold: Option<Instant>,
     /// Consecutive failures, for the idle-hold back-off.
     failures: u32,
+    /// After a stop with an explicit restart delay (max-prefix, operator): until then the
+    /// session stays down, and refuses the peer's connections too.
+    held_until: Option<Instant>,
     established_at: Option<Instant>,
     rng: u64,
 }
@@ -285,6 +288,7 @@ impl Fsm {
             connect_retry: None,
             idle_hold: None,
             failures: 0,
+            held_until: None,
             established_at: None,
             rng: seed | 1,
         }
@@ -360,6 +364,7 @@ impl Fsm {
         self.started = true;
         self.failures = 0;
         self.idle_hold = None;
+        self.held_until = None;
         self.start(now, out);
         self.sync_state(Cause::ManualStart, out);
     }
@@ -400,6 +405,7 @@ impl Fsm {
             Some(after) => Some(now + after.max(self.jittered(self.cfg.idle_hold, self.cfg.idle_hold_jitter))),
             None => None,
         };
+        self.held_until = stop.restart.filter(|d| !d.is_zero()).map(|d| now + d);
         self.sync_state(Cause::ManualStop(subcode), out);
     }
 
@@ -466,6 +472,8 @@ impl Fsm {
         // one more failure). Damping still spaces out our own attempts.
         let reject = if !self.started {
             Some("session is not started")
+        } else if self.held_until.is_some_and(|t| now < t) {
+            Some("session is held down until its restart delay has passed")
         } else if self.conns.iter().any(|c| c.direction == direction) {
             Some("a connection in this direction exists")
         } else {

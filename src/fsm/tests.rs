@@ -431,6 +431,21 @@ fn the_peer_may_connect_while_we_wait_out_idle_hold() {
 }
 
 #[test]
+fn a_restart_delay_holds_the_session_down_even_against_the_peer() {
+    let mut h = One::new(r1());
+    h.establish(&r2());
+    let stop = Stop::max_prefixes(crate::wire::Family::IPV4_UNICAST, 10, Some(Duration::from_secs(5)));
+    h.input(Input::ManualStop(stop));
+    h.run(Duration::from_secs(1));
+    let conn = h.fsm.next_conn_id();
+    let out = h.input(Input::TcpConnected { conn, direction: Direction::Inbound });
+    assert_eq!(notifications(&out), [(CEASE, CEASE_CONNECTION_REJECTED)]);
+    assert!(!h.run(Duration::from_millis(3900)).iter().any(|a| matches!(a, Action::Connect { .. })));
+    let out = h.run(Duration::from_millis(200));
+    assert!(out.iter().any(|a| matches!(a, Action::Connect { .. })), "back by itself after 5 s: {out:?}");
+}
+
+#[test]
 fn a_new_connection_loses_against_an_established_session() {
     let mut h = One::new(r1());
     let est = h.establish(&r2());

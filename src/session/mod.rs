@@ -348,6 +348,11 @@ impl Runner {
                         let (a, w) = u.prefix_counts();
                         self.status.prefixes_announced += a as u64;
                         self.status.prefixes_withdrawn += w as u64;
+                        if let Some(family) = u.is_end_of_rib().filter(|f| !self.status.end_of_rib.contains(f)) {
+                            info!(self.s.log, "end-of-rib received: the peer's initial table is complete"; "family" => %family);
+                            self.status.end_of_rib.push(family);
+                            self.dirty = true;
+                        }
                     }
                     Message::Notification(n) => {
                         info!(self.s.log, "received notification: {}", n; "connection_id" => conn);
@@ -421,6 +426,7 @@ impl Runner {
                 self.status.negotiated = Some(Arc::new((*negotiated).clone()));
                 self.status.established_at = Some(SystemTime::now());
                 self.status.established_count += 1;
+                self.status.end_of_rib.clear();
                 self.dirty = true;
                 if let Some(live) = live {
                     let _ = self.s.rib.send(RibMsg::Up {

@@ -78,6 +78,9 @@ pub struct PeerStatus {
     pub last_notification_sent: Option<Notification>,
     pub last_notification_received: Option<Notification>,
     pub established_count: u64,
+    /// Families for which the peer sent End-of-RIB (RFC 4724 §2) in the current session:
+    /// its initial table is complete.
+    pub end_of_rib: Vec<crate::wire::Family>,
 }
 
 impl PeerStatus {
@@ -100,6 +103,7 @@ impl PeerStatus {
             last_notification_sent: None,
             last_notification_received: None,
             established_count: 0,
+            end_of_rib: Vec::new(),
         }
     }
 }
