@@ -80,15 +80,7 @@ impl Connection for TcpConn {
     fn apply(&self, opts: &SocketOpts) -> io::Result<()> {
         let socket = socket2::SockRef::from(&self.stream);
         socket.set_write_timeout(Some(opts.write_timeout.max(Duration::from_millis(1))))?;
-        let Some(min) = opts.min_ttl() else { return Ok(()) };
-        let ipv6 = self.local.is_ipv6();
-        if ipv6 {
-            socket.set_unicast_hops_v6(255)?;
-            let _ = socket.set_ttl(255);
-        } else {
-            socket.set_ttl(255)?;
-        }
-        tern_platform::sockopt::set_min_ttl(self.stream.as_fd(), ipv6, min)
+        set_ttls(&socket, self.local.is_ipv6(), opts)
     }
 
     fn shutdown_write(&self) {

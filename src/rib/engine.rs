@@ -259,7 +259,7 @@ impl Rib {
                         .paths()
                         .iter()
                         .map(|p| {
-                            let info = self.peer_info(p.peer);
+                            let info = id_info(&self.peers, &self.local, p.peer);
                             let sel = selected.contains(&p);
                             (info.name.clone(), info.address, p.path_id, p.attrs.clone(), sel)
                         })
@@ -270,18 +270,20 @@ impl Rib {
             Query::Summary => Answer::Summary {
                 ipv4: self.v4.len(),
                 ipv6: self.v6.len(),
-                paths: self.v4.routes.values().chain(std::iter::empty()).map(|d| d.paths().len()).sum::<usize>()
+                paths: self.v4.routes.values().map(|d| d.paths().len()).sum::<usize>()
                     + self.v6.routes.values().map(|d| d.paths().len()).sum::<usize>(),
                 attribute_sets: self.interner.len(),
             },
         }
     }
 
-    pub(crate) fn peer_info(&self, id: PeerId) -> &Arc<PeerInfo> {
-        if id == LOCAL {
-            &self.local
-        } else {
-            self.peers.get(&id).map_or(&self.local, |p| &p.info)
+    /// The best path of every prefix of `family`.
+    fn bests(&self, family: Family) -> Vec<(Prefix, Path)> {
+        match family.afi {
+            crate::wire::AFI_IPV6 => {
+                self.v6.routes.iter().filter_map(|(k, d)| Some((k.prefix(), d.best()?.clone()))).collect()
+            }
+            _ => self.v4.routes.iter().filter_map(|(k, d)| Some((k.prefix(), d.best()?.clone()))).collect(),
         }
     }
 
@@ -455,12 +457,7 @@ impl Rib {
         info!(self.log, "export rules changed, sending the difference"; "peer" => %peer.info.address);
         let families = out.families().to_vec();
         for family in families {
-            let routes: Vec<(Prefix, Path)> = match family.afi {
-                crate::wire::AFI_IPV6 => {
-                    self.v6.routes.iter().filter_map(|(k, d)| Some((k.prefix(), d.best()?.clone()))).collect()
-                }
-                _ => self.v4.routes.iter().filter_map(|(k, d)| Some((k.prefix(), d.best()?.clone()))).collect(),
-            };
+            let routes = self.bests(family);
             let env = Env { local: &self.local, cluster_id: self.cluster_id };
             for (prefix, path) in routes {
                 let src = id_info(&self.peers, &self.local, path.peer).clone();

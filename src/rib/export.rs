@@ -285,20 +285,24 @@ fn prefix_dependent_rules(rules: &PeerRules) -> bool {
     rules.export.as_ref().is_some_and(|p| p.depends_on_prefix())
 }
 
+/// What this batch already decided for a (source set, source peer, family): `Some(group)`
+/// (`Some(None)`: not exported), or `None` when it must be worked out.
+fn cached(peer: &Peer, key: (usize, u32, u16)) -> Option<Option<usize>> {
+    if prefix_dependent(peer) {
+        return None;
+    }
+    peer.up.as_ref().and_then(|o| match o.last {
+        Some((k, g)) if k == key => Some(g),
+        _ => o.cache.get(&key).copied(),
+    })
+}
+
 /// Queues the route for `peer` if the rules let it through; true when queued.
 pub fn offer(peer: &mut Peer, env: &Env, route: &Route) -> bool {
     let Route { family, prefix, path, src, path_id } = *route;
     let nlri = Nlri::with_path_id(prefix, path_id);
     let key = (Arc::as_ptr(&path.attrs) as usize, src.id, family.afi);
-    let cached = if prefix_dependent(peer) {
-        None
-    } else {
-        peer.up.as_ref().and_then(|o| match o.last {
-            Some((k, g)) if k == key => Some(g),
-            _ => o.cache.get(&key).copied(),
-        })
-    };
-    let group = match cached {
+    let group = match cached(peer, key) {
         Some(g) => g,
         None => {
             let Some(out) = peer.up.as_ref() else { return false };
@@ -331,14 +335,13 @@ pub fn offer(peer: &mut Peer, env: &Env, route: &Route) -> bool {
 pub fn withdraw_if_sent(peer: &mut Peer, env: &Env, route: &Route) {
     let Route { family, prefix, path, src, path_id } = *route;
     let key = (Arc::as_ptr(&path.attrs) as usize, src.id, family.afi);
-    let sent =
-        match peer.up.as_ref().and_then(|o| if prefix_dependent(peer) { None } else { o.cache.get(&key).copied() }) {
-            Some(g) => g.is_some(),
-            None => {
-                let Some(out) = peer.up.as_ref() else { return };
-                transform(&peer.info, &peer.rules, out, env, route).is_some()
-            }
-        };
+    let sent = match cached(peer, key) {
+        Some(g) => g.is_some(),
+        None => {
+            let Some(out) = peer.up.as_ref() else { return };
+            transform(&peer.info, &peer.rules, out, env, route).is_some()
+        }
+    };
     if sent {
         if let Some(out) = peer.up.as_mut() {
             out.withdrawn.push((family, Nlri::with_path_id(prefix, path_id)));
