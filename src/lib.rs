@@ -40,7 +40,10 @@
 
 pub mod channels;
 pub mod clock;
+pub mod config;
 pub mod connection;
+pub mod control;
+pub mod daemon;
 pub mod dispatcher;
 pub mod fsm;
 pub mod load;

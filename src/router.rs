@@ -22,7 +22,7 @@ use crate::connection::{Listener, SocketOpts, Transport};
 use crate::dispatcher::{self, DispatchTable};
 use crate::fsm::{Fsm, SessionConfig, Stop};
 use crate::rib::decision::DecisionConfig;
-use crate::rib::{Answer, PeerId, PeerInfo, PeerRules, Query, Rib, RibMsg, RouteInfo};
+use crate::rib::{Answer, PeerId, PeerInfo, PeerRules, Query, Rib, RibMsg, RibView, RouteInfo, RouteQuery};
 use crate::session::status::{PeerStatus, Snapshot};
 use crate::session::{self, RunnerSetup};
 use crate::store::Store;
@@ -106,11 +106,21 @@ impl NeighborConfig {
 
 struct Peer {
     cfg: NeighborConfig,
+    /// Stopped by the configuration or the operator, and not started.
+    disabled: bool,
     tx: Mailbox,
     status: Arc<Snapshot<PeerStatus>>,
     join: JoinHandle<()>,
     clock_id: u64,
     peer_id: PeerId,
+}
+
+/// Which table [`Router::routes`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteView {
+    Loc,
+    In(IpAddr),
+    Out(IpAddr),
 }
 
 pub struct Router {
@@ -263,10 +273,21 @@ impl Router {
         self.next_clock_id += 1;
         let _ = self.clock_tx.send(ClockMsg::Register { id: clock_id, wakeup, tx: tx.clone() });
         self.table.write().unwrap_or_else(|e| e.into_inner()).insert(address, tx.clone());
-        if !n.admin_down {
+        let stored_off = match &self.store {
+            Some(store) => store.is_disabled(address).unwrap_or_else(|e| {
+                slog::warn!(self.log, "cannot read the stored state of a neighbor; starting it"; "neighbor" => %address, "error" => %e);
+                false
+            }),
+            None => false,
+        };
+        let disabled = n.admin_down || stored_off;
+        if disabled {
+            info!(self.log, "neighbor is disabled, not starting its session"; "neighbor" => %address, "name" => &n.name,
+                "by" => if stored_off { "operator (stored)" } else { "configuration" });
+        } else {
             let _ = tx.send(RunnerMsg::Control(Control::Start));
         }
-        self.peers.insert(address, Peer { cfg: n, tx, status, join, clock_id, peer_id });
+        self.peers.insert(address, Peer { cfg: n, disabled, tx, status, join, clock_id, peer_id });
         Ok(())
     }
 
@@ -316,6 +337,68 @@ impl Router {
         Ok(())
     }
 
+    /// Disables (stops with Cease / Administrative Shutdown and `message`) or enables a
+    /// neighbor's session. With `persist` the operator's choice is stored and holds across
+    /// restarts; fails without changing anything when it cannot be stored.
+    pub fn set_disabled(
+        &mut self,
+        address: IpAddr,
+        disabled: bool,
+        message: Option<String>,
+        persist: bool,
+    ) -> anyhow::Result<()> {
+        let address = dispatcher::canonical(address);
+        let peer = self.peers.get_mut(&address).with_context(|| format!("no neighbor {address}"))?;
+        if persist {
+            if let Some(store) = &self.store {
+                store.set_disabled(address, disabled.then(|| message.clone().unwrap_or_default()).as_deref())?;
+            }
+        }
+        if peer.disabled == disabled {
+            return Ok(());
+        }
+        peer.disabled = disabled;
+        let control = if disabled { Control::Stop(Stop::shutdown(message)) } else { Control::Start };
+        info!(self.log, "neighbor {}", if disabled { "disabled" } else { "enabled" }; "neighbor" => %address, "name" => &peer.cfg.name);
+        peer.tx
+            .send(RunnerMsg::Control(control))
+            .map_err(|_| anyhow::anyhow!("the session runner of {address} has stopped"))
+    }
+
+    /// Whether a neighbor is disabled (by the configuration or the operator).
+    pub fn is_disabled(&self, address: IpAddr) -> bool {
+        self.peers.get(&dispatcher::canonical(address)).is_some_and(|p| p.disabled)
+    }
+
+    /// The configuration a neighbor runs with.
+    pub fn neighbor_config(&self, address: IpAddr) -> Option<&NeighborConfig> {
+        self.peers.get(&dispatcher::canonical(address)).map(|p| &p.cfg)
+    }
+
+    /// Prefixes each neighbor has in the RIB now (after import policy), by address.
+    pub fn prefix_counts(&self) -> HashMap<IpAddr, u64> {
+        let Some(Answer::PeerPrefixes(counts)) = self.query(Query::PeerPrefixes) else { return HashMap::new() };
+        let by_id: HashMap<PeerId, IpAddr> = self.peers.iter().map(|(a, p)| (p.peer_id, *a)).collect();
+        counts.into_iter().filter_map(|(id, n)| Some((*by_id.get(&id)?, n))).collect()
+    }
+
+    /// Routes of one view of the RIB; `None` when the RIB did not answer. `In`/`Out` name a
+    /// neighbor by address.
+    pub fn routes(&self, view: RouteView, mut q: RouteQuery) -> anyhow::Result<(Vec<RouteInfo>, bool)> {
+        let id = |a: IpAddr| {
+            self.peers.get(&dispatcher::canonical(a)).map(|p| p.peer_id).with_context(|| format!("no neighbor {a}"))
+        };
+        q.view = match view {
+            RouteView::Loc => RibView::Loc,
+            RouteView::In(a) => RibView::In(id(a)?),
+            RouteView::Out(a) => RibView::Out(id(a)?),
+        };
+        match self.query(Query::Routes(q)) {
+            Some(Answer::Routes { routes, truncated }) => Ok((routes, truncated)),
+            _ => bail!("the RIB did not answer"),
+        }
+    }
+
     /// Sends an operator command to a neighbor's session.
     pub fn control(&self, address: IpAddr, control: Control) -> anyhow::Result<()> {
         let peer = self.peers.get(&dispatcher::canonical(address)).with_context(|| format!("no neighbor {address}"))?;
@@ -342,6 +425,12 @@ impl Router {
         attrs.origin.get_or_insert(crate::wire::Origin::Igp);
         attrs.as_path.get_or_insert_with(Default::default);
         let _ = self.rib_tx.send(RibMsg::Originate { prefix, attrs });
+    }
+
+    /// Stops originating a prefix of the configuration (`[[origin]]`); a stored
+    /// announcement is not touched.
+    pub fn stop_originating(&self, prefix: Prefix) {
+        let _ = self.rib_tx.send(RibMsg::WithdrawOrigin { prefix });
     }
 
     /// Announces `prefix` at run time (API, `ternctl announce`): originated now and, with

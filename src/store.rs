@@ -1,5 +1,6 @@
 //! Runtime state that survives restarts, in an embedded crash-safe database in the state
-//! directory: prefixes an operator announced at run time.
+//! directory: prefixes an operator announced at run time, and neighbors the operator
+//! disabled.
 //!
 //! The database is redb: pure Rust (so the static aarch64-musl and illumos builds need no C
 //! cross-compiler, unlike SQLite), crash-safe by copy-on-write commits with checksums, and
@@ -15,6 +16,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use crate::wire::{Ctx, PathAttributes, Prefix};
 
 const ORIGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("origins");
+/// Neighbor address → the reason given when it was disabled (may be empty).
+const DISABLED: TableDefinition<&str, &str> = TableDefinition::new("disabled");
 
 pub struct Store {
     db: Database,
@@ -30,6 +33,7 @@ impl Store {
             Database::create(&path).with_context(|| format!("cannot open the state database {}", path.display()))?;
         let w = db.begin_write()?;
         w.open_table(ORIGINS)?;
+        w.open_table(DISABLED)?;
         w.commit()?;
         Ok(Store { db, path })
     }
@@ -54,6 +58,31 @@ impl Store {
         let removed = w.open_table(ORIGINS)?.remove(prefix.to_string().as_str())?.is_some();
         w.commit().with_context(|| format!("cannot store the withdrawal of {prefix}"))?;
         Ok(removed)
+    }
+
+    /// Records that the operator disabled the neighbor at `address` (or, with `None`, that
+    /// it is enabled again).
+    pub fn set_disabled(&self, address: std::net::IpAddr, reason: Option<&str>) -> anyhow::Result<()> {
+        let w = self.db.begin_write()?;
+        {
+            let mut t = w.open_table(DISABLED)?;
+            match reason {
+                Some(r) => {
+                    t.insert(address.to_string().as_str(), r)?;
+                }
+                None => {
+                    t.remove(address.to_string().as_str())?;
+                }
+            }
+        }
+        w.commit().with_context(|| format!("cannot store the disabled state of {address}"))?;
+        Ok(())
+    }
+
+    /// Whether the operator disabled the neighbor at `address`.
+    pub fn is_disabled(&self, address: std::net::IpAddr) -> anyhow::Result<bool> {
+        let r = self.db.begin_read()?;
+        Ok(r.open_table(DISABLED)?.get(address.to_string().as_str())?.is_some())
     }
 
     /// Every recorded announcement. A record that no longer decodes is reported, not
@@ -101,6 +130,14 @@ mod tests {
         }
         let s = Store::open(&dir).unwrap();
         assert_eq!(s.origins().unwrap(), vec![(p, a)]);
+        let n: std::net::IpAddr = "192.0.2.2".parse().unwrap();
+        assert!(!s.is_disabled(n).unwrap());
+        s.set_disabled(n, Some("maintenance")).unwrap();
+        drop(s);
+        let s = Store::open(&dir).unwrap();
+        assert!(s.is_disabled(n).unwrap());
+        s.set_disabled(n, None).unwrap();
+        assert!(!s.is_disabled(n).unwrap());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -124,12 +124,27 @@ pub enum Query {
     Lookup(Prefix),
     /// Counts: prefixes per family, paths, interned attribute sets.
     Summary,
+    /// Routes of one view of the RIB (`ternctl show route`).
+    Routes(super::query::RouteQuery),
+    /// How many prefixes each peer has in the RIB.
+    PeerPrefixes,
 }
 
 #[derive(Debug, Clone)]
 pub enum Answer {
     Route(Option<RouteInfo>),
-    Summary { ipv4: usize, ipv6: usize, paths: usize, attribute_sets: usize },
+    Summary {
+        ipv4: usize,
+        ipv6: usize,
+        paths: usize,
+        attribute_sets: usize,
+    },
+    /// The routes found, in prefix order, and whether `limit` cut the list short.
+    Routes {
+        routes: Vec<RouteInfo>,
+        truncated: bool,
+    },
+    PeerPrefixes(Vec<(PeerId, u64)>),
 }
 
 /// One prefix as `ternctl show route` would show it.
@@ -153,9 +168,9 @@ pub struct Rib {
     pub(crate) decision: DecisionConfig,
     pub(crate) cluster_id: Ipv4Addr,
     pub(crate) peers: KeyMap<PeerId, Peer>,
-    v4: Table<u64>,
-    v6: Table<(u128, u8)>,
-    interner: Interner,
+    pub(crate) v4: Table<u64>,
+    pub(crate) v6: Table<(u128, u8)>,
+    pub(crate) interner: Interner,
     /// Prefixes whose best path changed since the last flush: a second change of the same
     /// prefix flushes first, so that what peers receive keeps the order of events.
     touched_v4: KeyMap<u64, ()>,
@@ -274,6 +289,8 @@ impl Rib {
                     + self.v6.routes.values().map(|d| d.paths().len()).sum::<usize>(),
                 attribute_sets: self.interner.len(),
             },
+            Query::Routes(q) => self.routes(&q),
+            Query::PeerPrefixes => Answer::PeerPrefixes(self.peers.iter().map(|(id, p)| (*id, p.prefixes)).collect()),
         }
     }
 
@@ -730,7 +747,7 @@ impl Rib {
     }
 }
 
-fn id_info<'a>(peers: &'a KeyMap<PeerId, Peer>, local: &'a Arc<PeerInfo>, id: PeerId) -> &'a Arc<PeerInfo> {
+pub(crate) fn id_info<'a>(peers: &'a KeyMap<PeerId, Peer>, local: &'a Arc<PeerInfo>, id: PeerId) -> &'a Arc<PeerInfo> {
     if id == LOCAL {
         local
     } else {
@@ -743,7 +760,7 @@ fn fi(family: Family) -> usize {
     usize::from(family.afi == crate::wire::AFI_IPV6)
 }
 
-fn family_of(prefix: &Prefix) -> Family {
+pub(crate) fn family_of(prefix: &Prefix) -> Family {
     match prefix.addr() {
         IpAddr::V4(_) => Family::IPV4_UNICAST,
         IpAddr::V6(_) => Family::IPV6_UNICAST,

@@ -277,6 +277,12 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
     Some(r)
 }
 
+/// The attributes `route` is sent to `peer` with under its current rules, or `None` when
+/// it is not sent (for display: `ternctl show route --out`).
+pub fn exported(peer: &Peer, env: &Env, route: &Route) -> Option<RouteAttrs> {
+    transform(&peer.info, &peer.rules, peer.up.as_ref()?, env, route)
+}
+
 fn prefix_dependent(peer: &Peer) -> bool {
     prefix_dependent_rules(&peer.rules)
 }

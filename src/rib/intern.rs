@@ -56,6 +56,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// A set outside the interner: a view computed for display (what a peer is sent).
+    pub fn detached(route: RouteAttrs) -> Attrs {
+        Arc::new(Shared { fp: fingerprint(&route), route })
+    }
+
     pub fn fingerprint(&self) -> u64 {
         self.fp
     }

@@ -10,9 +10,11 @@ pub mod engine;
 pub(crate) mod export;
 pub(crate) mod import;
 pub mod intern;
+pub mod query;
 pub mod table;
 
 pub use engine::{Answer, PeerRules, Query, Rib, RibMsg, RouteInfo};
+pub use query::{RibView, RouteQuery};
 
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -257,6 +257,7 @@ impl Runner {
                 }
                 self.status.sent.update += updates as u64;
                 self.status.prefixes_sent += prefixes as u64;
+                self.stale = true;
                 self.publish_soon = true;
             }
             RunnerMsg::Tick(_) => unreachable!("ticks are handled in the loop"),
