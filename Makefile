@@ -31,6 +31,9 @@ FUZZ_DIR         := fuzz
 
 # make bench: one `--bench NAME` per entry; by default every benches/NAME.rs.
 BENCHES       ?= $(sort $(basename $(notdir $(wildcard benches/*.rs))))
+# ... and of the platform crate (fib_install: 1M routes into a network namespace's table and
+# out again; needs root and ip(8)).
+PLATFORM_BENCHES ?= $(sort $(basename $(notdir $(wildcard platform/benches/*.rs))))
 
 TARGET_DIR    := $(or $(CARGO_TARGET_DIR),target)
 CROSS_OUT     := $(TARGET_DIR)/cross-artifacts
@@ -174,6 +177,7 @@ fuzz: fuzz-tool
 
 bench:
 	$(CARGO) bench $(addprefix --bench ,$(BENCHES))
+	$(if $(PLATFORM_BENCHES),$(CARGO) bench -p tern-platform $(addprefix --bench ,$(PLATFORM_BENCHES)))
 
 clean:
 	$(CARGO) clean

@@ -45,6 +45,7 @@ pub mod connection;
 pub mod control;
 pub mod daemon;
 pub mod dispatcher;
+pub mod fib;
 pub mod fsm;
 pub mod load;
 pub mod log;

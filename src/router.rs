@@ -45,6 +45,8 @@ pub struct RouterConfig {
     /// Where runtime state (announcements made with the API or `ternctl`) is kept across
     /// restarts; `None` keeps nothing.
     pub state_dir: Option<std::path::PathBuf>,
+    /// Install best routes into the kernel's routing table (`[fib]`); `None` does not.
+    pub fib: Option<crate::fib::FibSettings>,
 }
 
 impl RouterConfig {
@@ -57,6 +59,7 @@ impl RouterConfig {
             decision: DecisionConfig::default(),
             cluster_id: None,
             state_dir: None,
+            fib: None,
         }
     }
 }
@@ -139,6 +142,8 @@ pub struct Router {
     next_peer_id: PeerId,
     rib_tx: Sender<RibMsg>,
     rib: Option<JoinHandle<()>>,
+    fib_tx: Option<Sender<crate::fib::FibMsg>>,
+    fib: Option<JoinHandle<()>>,
     store: Option<Store>,
     unknown_connections: Arc<AtomicU64>,
     stopped: bool,
@@ -167,6 +172,17 @@ impl Router {
         if let Some(id) = cfg.cluster_id {
             rib.cluster_id = id;
         }
+        let (fib_tx, fib) = match cfg.fib {
+            Some(settings) => {
+                let flog = log.new(o!("unit" => "fib"));
+                let kernel = crate::fib::open(settings, &flog)?;
+                let (tx, rx) = unbounded();
+                rib.set_fib(tx.clone());
+                let join = threads.spawn("tern-fib".into(), move || crate::fib::run(kernel, settings, rx, flog))?;
+                (Some(tx), Some(join))
+            }
+            None => (None, None),
+        };
         let rib = threads.spawn("tern-rib".into(), move || rib.run(rib_rx))?;
         let mut router = Router {
             cfg,
@@ -184,6 +200,8 @@ impl Router {
             next_peer_id: 1,
             rib_tx,
             rib: Some(rib),
+            fib_tx,
+            fib,
             store,
             unknown_connections: Arc::new(AtomicU64::new(0)),
             stopped: false,
@@ -291,6 +309,16 @@ impl Router {
         Ok(())
     }
 
+    /// Replaces a neighbor whose session settings changed: its session ends with Cease /
+    /// Administrative Reset and a new one starts with the new settings.
+    pub fn replace_neighbor(&mut self, n: NeighborConfig) -> anyhow::Result<()> {
+        let address = dispatcher::canonical(n.address);
+        if let Some(peer) = self.peers.remove(&address) {
+            self.end_peer(address, peer, Stop::reset(Some("configuration changed".into())));
+        }
+        self.add_neighbor(n)
+    }
+
     /// Ends the session with a neighbor (Cease / Peer De-configured) and forgets it.
     pub fn remove_neighbor(&mut self, address: IpAddr) -> anyhow::Result<()> {
         let address = dispatcher::canonical(address);
@@ -323,17 +351,13 @@ impl Router {
         Ok(())
     }
 
-    /// Soft reset: `inbound` asks the peer for its routes again (ROUTE-REFRESH), otherwise
-    /// the whole table is sent to the peer again.
+    /// Soft reset: `inbound` applies the import rules again to the peer's routes (from the
+    /// stored pre-policy routes with `soft_reconfiguration_inbound`, otherwise by asking the
+    /// peer for them with ROUTE-REFRESH); otherwise the whole table is sent to the peer again.
     pub fn soft_reset(&self, address: IpAddr, inbound: bool) -> anyhow::Result<()> {
         let peer = self.peers.get(&dispatcher::canonical(address)).with_context(|| format!("no neighbor {address}"))?;
-        if inbound {
-            peer.tx
-                .send(RunnerMsg::Control(Control::SoftIn))
-                .map_err(|_| anyhow::anyhow!("the session runner of {address} has stopped"))?;
-        } else {
-            let _ = self.rib_tx.send(RibMsg::SoftOut { id: peer.peer_id });
-        }
+        let msg = if inbound { RibMsg::SoftIn { id: peer.peer_id } } else { RibMsg::SoftOut { id: peer.peer_id } };
+        self.rib_tx.send(msg).map_err(|_| anyhow::anyhow!("the RIB has stopped"))?;
         Ok(())
     }
 
@@ -397,6 +421,20 @@ impl Router {
             Some(Answer::Routes { routes, truncated }) => Ok((routes, truncated)),
             _ => bail!("the RIB did not answer"),
         }
+    }
+
+    /// Whether each prefix's best route is in the kernel; `None` without `[fib]`.
+    pub fn kernel_state(&self, prefixes: Vec<Prefix>) -> Option<Vec<crate::fib::KernelState>> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.fib_tx.as_ref()?.send(crate::fib::FibMsg::Query(prefixes, tx)).ok()?;
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    /// Kernel route counters; `None` without `[fib]`.
+    pub fn fib_stats(&self) -> Option<crate::fib::FibStats> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.fib_tx.as_ref()?.send(crate::fib::FibMsg::Stats(tx)).ok()?;
+        rx.recv_timeout(Duration::from_secs(10)).ok()
     }
 
     /// Sends an operator command to a neighbor's session.
@@ -516,6 +554,12 @@ impl Router {
         let _ = self.rib_tx.send(RibMsg::Exit);
         if let Some(r) = self.rib.take() {
             let _ = r.join();
+        }
+        if let Some(tx) = self.fib_tx.take() {
+            let _ = tx.send(crate::fib::FibMsg::Exit);
+        }
+        if let Some(f) = self.fib.take() {
+            let _ = f.join();
         }
         let _ = self.clock_tx.send(ClockMsg::Exit);
         if let Some(c) = self.clock.take() {

@@ -116,12 +116,12 @@ fn the_shipped_example_loads() {
 
 #[test]
 fn every_shipped_file_key_is_documented() {
-    let reference = fs::read_to_string("etc/tern/CONFIG.md").unwrap();
+    let reference = fs::read_to_string("README.md").unwrap();
     let cfg = load("tests/config/golden/rich.toml");
     for line in cfg.canonical().lines() {
         if let Some((key, _)) = line.split_once(" = ") {
             let last = key.rsplit('.').next().unwrap();
-            assert!(reference.contains(&format!("`{last}`")), "CONFIG.md does not document `{last}` ({key})");
+            assert!(reference.contains(&format!("`{last}`")), "README.md does not document `{last}` ({key})");
         }
     }
 }
@@ -229,11 +229,11 @@ fn unreadable_files_are_reported() {
 
 #[test]
 fn the_reference_examples_load() {
-    let reference = fs::read_to_string("etc/tern/CONFIG.md").unwrap();
+    let reference = fs::read_to_string("README.md").unwrap();
     let blocks: Vec<&str> = reference.split("```toml\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
     assert!(blocks.len() >= 2);
     for block in blocks {
         let text = format!("[router]\nasn = 65000\nrouter_id = \"192.0.2.1\"\n\n{block}");
-        config::parse(&text, Path::new("CONFIG.md")).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        config::parse(&text, Path::new("README.md")).unwrap_or_else(|e| panic!("{e}\n{text}"));
     }
 }

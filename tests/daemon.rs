@@ -5,142 +5,14 @@
 //! Each daemon is stopped by its PID when the test ends, pass or fail, and its directory
 //! removed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod ternd;
 
-use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
 use tern_platform::process::{send_signal, Signal};
-
-const TERND: &str = env!("CARGO_BIN_EXE_ternd");
-const TERNCTL: &str = env!("CARGO_BIN_EXE_ternctl");
-
-/// A ternd process with its directory (config, socket, state, log).
-struct Ternd {
-    name: String,
-    dir: PathBuf,
-    child: Option<Child>,
-}
-
-impl Ternd {
-    fn new(test: &str, name: &str) -> Ternd {
-        let dir = std::env::temp_dir().join(format!("tern-daemon-{test}-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Ternd { name: name.into(), dir, child: None }
-    }
-
-    fn socket(&self) -> PathBuf {
-        self.dir.join("tern.sock")
-    }
-
-    fn config_path(&self) -> PathBuf {
-        self.dir.join("tern.toml")
-    }
-
-    fn write_config(&self, text: &str) {
-        let text = text.replace("@DIR@", &self.dir.display().to_string());
-        std::fs::write(self.config_path(), text).unwrap();
-    }
-
-    fn start(&mut self) {
-        assert!(self.child.is_none(), "{} already runs", self.name);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("ternd.log")).unwrap();
-        let child = Command::new(TERND)
-            .arg("--config")
-            .arg(self.config_path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start ternd");
-        self.child = Some(child);
-        let sock = self.socket();
-        wait_for(&format!("{}'s admin socket", self.name), Duration::from_secs(10), || {
-            self.ctl_json(&["show", "summary"]).is_ok()
-        });
-        assert!(sock.exists());
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
-    }
-
-    /// SIGTERM, then waits for a clean exit; returns the exit status and how long it took.
-    fn stop(&mut self) -> (std::process::ExitStatus, Duration) {
-        let mut child = self.child.take().expect("running");
-        let t0 = Instant::now();
-        send_signal(child.id(), Signal::Term).unwrap();
-        let deadline = t0 + Duration::from_secs(15);
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                return (status, t0.elapsed());
-            }
-            if Instant::now() > deadline {
-                let _ = send_signal(child.id(), Signal::Kill);
-                let _ = child.wait();
-                panic!("{} did not stop within 15 s of SIGTERM; log:\n{}", self.name, self.log());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("ternd.log")).unwrap_or_default()
-    }
-
-    fn ctl(&self, args: &[&str]) -> Output {
-        Command::new(TERNCTL).arg("--socket").arg(self.socket()).args(args).output().expect("run ternctl")
-    }
-
-    /// `ternctl --json ARGS`: the daemon's `ok` payload, or its error text.
-    fn ctl_json(&self, args: &[&str]) -> Result<Value, String> {
-        let out = self.ctl(&[&["--json"], args].concat());
-        let text = String::from_utf8_lossy(&out.stdout);
-        let v: Value = serde_json::from_str(text.trim())
-            .map_err(|_| format!("ternctl {args:?}: {} {}", text, String::from_utf8_lossy(&out.stderr)))?;
-        match (v.get("ok"), v.get("error")) {
-            (Some(ok), _) if out.status.success() => Ok(ok.clone()),
-            (_, Some(e)) => Err(e.as_str().unwrap_or_default().to_string()),
-            _ => Err(format!("ternctl {args:?}: unexpected answer {v}")),
-        }
-    }
-
-    fn neighbor(&self, name: &str) -> Value {
-        let v = self.ctl_json(&["show", "neighbor", name]).unwrap();
-        v["neighbors"][0].clone()
-    }
-
-    fn state(&self, name: &str) -> String {
-        self.neighbor(name)["state"].as_str().unwrap_or_default().to_string()
-    }
-
-    fn has_route(&self, prefix: &str) -> bool {
-        let v = self.ctl_json(&["show", "route", prefix, "--exact"]).unwrap();
-        v["routes"].as_array().is_some_and(|r| !r.is_empty())
-    }
-}
-
-impl Drop for Ternd {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = send_signal(child.id(), Signal::Kill);
-            let _ = child.wait();
-        }
-        if std::thread::panicking() {
-            eprintln!("--- {} log ---\n{}", self.name, self.log());
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use ternd::{wait_for, Ternd, TERNCTL, TERND};
 
 /// A config for a daemon at `me` (AS `asn`) with the given neighbor blocks.
 fn config(asn: u32, me: &str, neighbors: &str, extra: &str) -> String {

@@ -221,6 +221,46 @@ fn ipv6_routes_travel_with_an_ipv6_next_hop() {
 }
 
 #[test]
+fn ipv4_routes_over_an_ipv6_session_use_an_ipv6_next_hop_with_rfc_8950() {
+    let t = net();
+    // A and B peer over IPv6 with the extended next hop capability; B passes the route on
+    // to C over IPv4, where it must get an IPv4 next hop again.
+    let (a, b6, b4, c) = (ip("fd00:8950::1"), ip("fd00:8950::2"), ip("10.89.50.1"), ip("10.89.50.2"));
+    let mut ra = router(&t, 65001, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b6, b4], |_| {});
+    let mut rc = router(&t, 65003, 3, &[c], |_| {});
+    for (r, peer, local, asn) in [(&mut ra, b6, a, 65002), (&mut rb, a, b6, 65001)] {
+        let mut n = neighbor(r, peer, asn, local);
+        n.session.families = vec![Family::IPV4_UNICAST];
+        n.session.extended_next_hop = true;
+        r.add_neighbor(n).unwrap();
+    }
+    rb.add_neighbor(neighbor(&rb, c, 65003, b4)).unwrap();
+    rc.add_neighbor(neighbor(&rc, b4, 65002, c)).unwrap();
+    up(&[(&ra, b6), (&rb, a), (&rb, c), (&rc, b4)]);
+    assert!(status(&rb, a).negotiated.as_ref().unwrap().extended_next_hop, "RFC 8950 negotiated");
+    assert!(!status(&rb, c).negotiated.as_ref().unwrap().extended_next_hop);
+
+    let p = pfx("198.51.100.0/24");
+    ra.announce(p, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_some() && rc.lookup(p).is_some()));
+    let at_b = rb.lookup(p).unwrap();
+    let got = selected(&at_b)[0];
+    assert_eq!(got.mp_next_hop(), Some(NextHop::V6("fd00:8950::1".parse().unwrap())), "IPv6 next hop for IPv4");
+    assert_eq!(got.attrs.next_hop, None);
+    let at_c = rc.lookup(p).unwrap();
+    let got = selected(&at_c)[0];
+    assert_eq!(got.attrs.next_hop, Some("10.89.50.1".parse().unwrap()), "IPv4 next hop towards C");
+    assert_eq!(got.mp_next_hop(), None);
+    assert_eq!(got.attrs.as_path, Some(tern::wire::AsPath::sequence([65002, 65001])));
+    ra.withdraw(p).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rc.lookup(p).is_none()));
+    for r in [ra, rb, rc] {
+        r.shutdown(None);
+    }
+}
+
+#[test]
 fn max_prefixes_stops_the_session_with_cease_1() {
     let t = net();
     let (a, b) = (ip("10.6.0.1"), ip("10.6.0.2"));
@@ -308,6 +348,51 @@ fn policy_changes_apply_without_a_session_reset() {
 }
 
 #[test]
+fn soft_reconfiguration_inbound_applies_import_changes_from_the_stored_routes() {
+    let t = net();
+    let (a, b) = (ip("10.7.1.1"), ip("10.7.1.2"));
+    let mut ra = router(&t, 65001, 1, &[a], |_| {});
+    let mut rb = router(&t, 65002, 2, &[b], |_| {});
+    ra.add_neighbor(neighbor(&ra, b, 65002, a)).unwrap();
+    let mut nb = neighbor(&rb, a, 65001, b);
+    nb.rib.soft_reconfiguration_inbound = true;
+    nb.rib.import = Some(Arc::new(reject_prefix("203.0.113.0/24")));
+    rb.add_neighbor(nb.clone()).unwrap();
+    up(&[(&ra, b), (&rb, a)]);
+    let (p, q) = (pfx("198.51.100.0/24"), pfx("203.0.113.0/24"));
+    ra.announce(p, PathAttributes { med: Some(5), ..Default::default() }).unwrap();
+    ra.announce(q, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_some()));
+    assert!(rb.lookup(q).is_none(), "q is rejected on import");
+
+    // Accepting q now takes it from the stored pre-policy routes: no ROUTE-REFRESH.
+    let mut rules = nb.rib.clone();
+    rules.import = Some(Arc::new(Policy::accept_all()));
+    rb.set_rules(a, rules.clone()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(q).is_some()), "q accepted from the stored routes");
+    // A policy that rewrites: MED 77 on everything, applied to the stored originals.
+    rules.import =
+        Some(Arc::new(Policy::new("med", vec![Rule::new(vec![], vec![Action::SetMed(77)])], Verdict::Accept).unwrap()));
+    rb.set_rules(a, rules.clone()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || { rb.lookup(p).is_some_and(|r| r.paths[0].3.attrs.med == Some(77)) }));
+    // Back to accept: the original MED 5 returns, which only the pre-policy copy knows.
+    rules.import = Some(Arc::new(Policy::accept_all()));
+    rb.set_rules(a, rules).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || { rb.lookup(p).is_some_and(|r| r.paths[0].3.attrs.med == Some(5)) }));
+    // A withdrawal also leaves the stored copy: rejecting and accepting again does not
+    // bring p back.
+    ra.withdraw(p).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rb.lookup(p).is_none()));
+    rb.soft_reset(a, true).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rb.lookup(p).is_none() && rb.lookup(q).is_some());
+    assert_eq!(status(&ra, b).received.route_refresh, 0, "nothing was asked of the peer");
+    assert_eq!(status(&rb, a).established_count, 1);
+    ra.shutdown(None);
+    rb.shutdown(None);
+}
+
+#[test]
 fn add_path_carries_two_paths_for_one_prefix() {
     use tern::wire::AddPathDirection;
     let t = net();
@@ -353,6 +438,63 @@ fn add_path_carries_two_paths_for_one_prefix() {
         rc.lookup(p)
     );
     for r in [a1, a2, rr, rc] {
+        r.shutdown(None);
+    }
+}
+
+#[test]
+fn add_path_best_n_sends_the_best_paths_and_moves_up_the_next_one() {
+    use tern::wire::AddPathDirection;
+    let t = net();
+    let (x1, x2, x3) = (ip("10.8.10.1"), ip("10.8.11.1"), ip("10.8.12.1"));
+    let (r1, r2, r3, r4, c) = (ip("10.8.10.2"), ip("10.8.11.2"), ip("10.8.12.2"), ip("10.8.13.2"), ip("10.8.13.3"));
+    // Three sources in three ASes: equal but for the BGP identifier, so the order is a1
+    // (id .1), a2 (id .2), a3 (id .5).
+    let mut a1 = router(&t, 65001, 1, &[x1], |_| {});
+    let mut a2 = router(&t, 65011, 2, &[x2], |_| {});
+    let mut a3 = router(&t, 65021, 5, &[x3], |_| {});
+    let mut rr = router(&t, 65002, 3, &[r1, r2, r3, r4], |_| {});
+    let mut rc = router(&t, 65003, 4, &[c], |_| {});
+    for (src, at, asn, local) in [(&mut a1, r1, 65002, x1), (&mut a2, r2, 65002, x2), (&mut a3, r3, 65002, x3)] {
+        let n = neighbor(src, at, asn, local);
+        src.add_neighbor(n).unwrap();
+    }
+    rr.add_neighbor(neighbor(&rr, x1, 65001, r1)).unwrap();
+    rr.add_neighbor(neighbor(&rr, x2, 65011, r2)).unwrap();
+    rr.add_neighbor(neighbor(&rr, x3, 65021, r3)).unwrap();
+    let mut to_c = neighbor(&rr, c, 65003, r4);
+    to_c.session.add_path = vec![(Family::IPV4_UNICAST, AddPathDirection::Send)];
+    to_c.rib.add_path_send_max = Some(2);
+    rr.add_neighbor(to_c).unwrap();
+    let mut from_r = neighbor(&rc, r4, 65002, c);
+    from_r.session.add_path = vec![(Family::IPV4_UNICAST, AddPathDirection::Receive)];
+    rc.add_neighbor(from_r).unwrap();
+    up(&[(&a1, r1), (&a2, r2), (&a3, r3), (&rr, x1), (&rr, x2), (&rr, x3), (&rr, c), (&rc, r4)]);
+
+    let origins = |r: &Router, p| -> std::collections::BTreeSet<u32> {
+        r.lookup(p)
+            .map(|i| i.paths.iter().filter_map(|x| x.3.attrs.as_path.as_ref().and_then(|a| a.origin_as())).collect())
+            .unwrap_or_default()
+    };
+    let p = pfx("198.51.100.0/24");
+    for a in [&a1, &a2, &a3] {
+        a.announce(p, PathAttributes::default()).unwrap();
+    }
+    assert!(wait_for(Duration::from_secs(5), || rr.lookup(p).is_some_and(|i| i.paths.len() == 3)));
+    let two: std::collections::BTreeSet<u32> = [65001, 65011].into();
+    assert!(wait_for(Duration::from_secs(5), || origins(&rc, p) == two), "{:?}", origins(&rc, p));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(origins(&rc, p), two, "only the best two paths are sent");
+
+    // The best path goes: the third moves up into the best two.
+    a1.withdraw(p).unwrap();
+    let next: std::collections::BTreeSet<u32> = [65011, 65021].into();
+    assert!(wait_for(Duration::from_secs(5), || origins(&rc, p) == next), "{:?}", origins(&rc, p));
+    // A source going down entirely: one path left.
+    a2.shutdown(None);
+    let last: std::collections::BTreeSet<u32> = [65021].into();
+    assert!(wait_for(Duration::from_secs(10), || origins(&rc, p) == last), "{:?}", origins(&rc, p));
+    for r in [a1, a3, rr, rc] {
         r.shutdown(None);
     }
 }

@@ -9,6 +9,7 @@
 //!   of GTSM (RFC 5082).
 //! - [`process`]: the process's CPU time.
 
+pub mod fib;
 pub mod process;
 pub mod sockopt;
 

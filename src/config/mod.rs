@@ -4,7 +4,7 @@
 //! [`load`] reads a file and [`parse`] a text into a [`Config`]: the [`RouterConfig`], one
 //! fully resolved [`NeighborConfig`] per `[[neighbor]]` (session timers, families, ADD-PATH,
 //! import and export policies...), the named policies, the prefixes to announce and the
-//! daemon's own settings (log, admin socket, FIB). `etc/tern/CONFIG.md` is the reference
+//! daemon's own settings (log, admin socket, FIB). README.md (Configuration) is the reference
 //! for every key; `etc/tern/tern.toml` is a commented example.
 //!
 //! Mistakes come back as [`ConfigErrors`], each naming the file, line, column and the

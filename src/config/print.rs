@@ -133,6 +133,7 @@ fn neighbor(o: &mut Out, n: &NeighborConfig, description: Option<&str>) {
     o.kv("keepalive", s.keepalive.as_secs());
     o.kv("connect_retry", s.connect_retry.as_secs());
     o.kv("delay_open", s.delay_open.map_or(0, |d| d.as_secs()));
+    o.kv("extended_next_hop", s.extended_next_hop);
     if let Some(k) = &n.md5_key {
         o.kv("md5_key", q(k));
     }
@@ -159,6 +160,10 @@ fn neighbor(o: &mut Out, n: &NeighborConfig, description: Option<&str>) {
     }
     o.kv("route_reflector_client", rib.route_reflector_client);
     o.kv("next_hop_self", rib.next_hop_self);
+    o.kv("soft_reconfiguration_inbound", rib.soft_reconfiguration_inbound);
+    if let Some(n) = rib.add_path_send_max {
+        o.kv("add_path_send_max", n);
+    }
     o.kv("allow_own_as", rib.allow_own_as);
     o.kv("enforce_first_as", rib.enforce_first_as);
 }

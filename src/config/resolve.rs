@@ -55,6 +55,7 @@ pub(super) const NEIGHBOR_KEYS: &[&str] = &[
     "keepalive",
     "connect_retry",
     "delay_open",
+    "extended_next_hop",
     "md5_key",
     "ttl_security",
     "families",
@@ -68,6 +69,8 @@ pub(super) const NEIGHBOR_KEYS: &[&str] = &[
     "next_hop_self",
     "allow_own_as",
     "enforce_first_as",
+    "soft_reconfiguration_inbound",
+    "add_path_send_max",
 ];
 
 /// Log levels by name, most severe first.
@@ -122,14 +125,20 @@ pub(super) fn resolve(root: &Table, e: &mut Errors, source: &Path) -> Option<Con
     if !e.is_empty() {
         return None;
     }
-    let (router, timers) = router?;
+    let (mut router, timers) = router?;
+    let fib = fib?;
+    router.fib = fib.enabled.then_some(crate::fib::FibSettings {
+        table: fib.table,
+        metric: fib.metric,
+        keep_on_exit: fib.keep_on_exit,
+    });
     Some(Config {
         source: source.to_path_buf(),
         router,
         timers,
         admin_socket: admin_socket?,
         log: log?,
-        fib: fib?,
+        fib,
         origins: origins?,
         neighbors: neighbors?,
         descriptions,
@@ -456,6 +465,7 @@ fn neighbor(
     let keepalive = opt(t, e, "keepalive", |n, e| n.int(e, 0u16, u16::MAX));
     let connect_retry = opt(t, e, "connect_retry", seconds);
     let delay_open = opt(t, e, "delay_open", |n, e| n.int(e, 0u16, 240));
+    let extended_next_hop = opt(t, e, "extended_next_hop", |n, e| n.bool(e));
     let md5_key = opt(t, e, "md5_key", |n, e| {
         n.parse(e, "a key (a string)", |s| match s.len() {
             0 => Err("an empty key; leave md5_key out for no TCP-MD5".into()),
@@ -518,6 +528,8 @@ fn neighbor(
     let restart = opt(t, e, "max_prefixes_restart", seconds);
     let rr_client = opt(t, e, "route_reflector_client", |n, e| n.bool(e));
     let next_hop_self = opt(t, e, "next_hop_self", |n, e| n.bool(e));
+    let soft_in = opt(t, e, "soft_reconfiguration_inbound", |n, e| n.bool(e));
+    let send_max = opt(t, e, "add_path_send_max", |n, e| n.int_as(e, 1u16, 255, "a number of paths from 1 to 255"));
     let allow_own_as = opt(t, e, "allow_own_as", |n, e| n.int(e, 0u8, 10));
     let enforce_first_as = opt(t, e, "enforce_first_as", |n, e| n.bool(e));
 
@@ -567,6 +579,7 @@ fn neighbor(
     s.keepalive = Duration::from_secs(keepalive?.into());
     s.connect_retry = Duration::from_secs(connect_retry?.unwrap_or(timers.connect_retry).into());
     s.delay_open = delay_open?.filter(|&d| d > 0).map(|d| Duration::from_secs(d.into()));
+    s.extended_next_hop = extended_next_hop?.unwrap_or(false);
     s.families =
         families?.unwrap_or_else(|| vec![if address.is_ipv4() { Family::IPV4_UNICAST } else { Family::IPV6_UNICAST }]);
     s.add_path = match add_path?.flatten() {
@@ -584,6 +597,8 @@ fn neighbor(
         max_prefixes: max_prefixes?,
         max_prefixes_warning: warning?.unwrap_or(defaults.max_prefixes_warning),
         max_prefixes_restart: restart?.map(|s| Duration::from_secs(s.into())),
+        soft_reconfiguration_inbound: soft_in?.unwrap_or(defaults.soft_reconfiguration_inbound),
+        add_path_send_max: send_max?,
     };
     Some(n)
 }

@@ -203,6 +203,10 @@ pub struct RouteEntry {
     /// Why the best path won (the decision step), for the Loc-RIB.
     pub reason: String,
     pub paths: Vec<PathEntry>,
+    /// With `[fib]` enabled, for the Loc-RIB: `installed`, `pending`, `failed: WHY`, or
+    /// `not installed (...)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -156,6 +156,9 @@ fn routes(routes: &[RouteEntry], truncated: bool) -> String {
         if r.paths.len() > 1 {
             let _ = writeln!(out, "{:<20}  best: {}", "", r.reason);
         }
+        if let Some(k) = &r.kernel {
+            let _ = writeln!(out, "{:<20}  kernel: {k}", "");
+        }
     }
     if truncated {
         let _ = writeln!(out, "(list cut at the limit; ask for a prefix or raise --limit)");

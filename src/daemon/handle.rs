@@ -206,6 +206,9 @@ fn detail(d: &Daemon, s: &PeerStatus, prefixes: Option<u64>) -> NeighborDetail {
         if n.extended_message {
             caps.push("extended message".into());
         }
+        if n.extended_next_hop {
+            caps.push("extended next hop (IPv4 over IPv6)".into());
+        }
         for f in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
             match (n.add_path_rx.contains(f), n.add_path_tx.contains(f)) {
                 (true, true) => caps.push(format!("add-path {f} send/receive")),
@@ -280,7 +283,29 @@ fn routes(d: &Daemon, r: RouteRequest) -> Result<Reply, String> {
         limit: r.limit.unwrap_or(proto::DEFAULT_ROUTE_LIMIT),
     };
     let (found, truncated) = d.router.routes(view, q).map_err(|e| format!("{e:#}"))?;
-    Ok(Reply::Routes { routes: found.iter().map(route_entry).collect(), truncated })
+    let mut routes: Vec<RouteEntry> = found.iter().map(route_entry).collect();
+    if view == RouteView::Loc {
+        if let Some(states) = d.router.kernel_state(found.iter().map(|r| r.prefix).collect()) {
+            for ((entry, info), state) in routes.iter_mut().zip(&found).zip(states) {
+                entry.kernel = Some(kernel_text(info, state));
+            }
+        }
+    }
+    Ok(Reply::Routes { routes, truncated })
+}
+
+fn kernel_text(info: &RouteInfo, state: crate::fib::KernelState) -> String {
+    use crate::fib::KernelState;
+    let best = info.paths.iter().find(|p| p.4);
+    match state {
+        KernelState::Pending => "pending".into(),
+        KernelState::Failed(why) => format!("failed: {why}"),
+        KernelState::Synced => match best {
+            None => "not installed (no usable path)".into(),
+            Some(p) if p.1.is_unspecified() => "not installed (originated here)".into(),
+            Some(_) => "installed".into(),
+        },
+    }
 }
 
 /// `ADDR/LEN` (host bits allowed: it is a lookup), or a bare address as a host route.
@@ -327,5 +352,6 @@ fn route_entry(r: &RouteInfo) -> RouteEntry {
                 }
             })
             .collect(),
+        kernel: None,
     }
 }

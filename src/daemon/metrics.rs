@@ -41,6 +41,21 @@ pub fn render(d: &Daemon) -> String {
         family(w, "tern_rib_attribute_sets", "gauge", "Distinct interned path attribute sets.");
         let _ = writeln!(w, "tern_rib_attribute_sets {attribute_sets}");
     }
+    if let Some(f) = d.router.fib_stats() {
+        family(
+            w,
+            "tern_fib_routes_installed",
+            "counter",
+            "Routes written into the kernel table (installs and replacements).",
+        );
+        let _ = writeln!(w, "tern_fib_routes_installed_total {}", f.installed);
+        family(w, "tern_fib_routes_removed", "counter", "Routes removed from the kernel table.");
+        let _ = writeln!(w, "tern_fib_routes_removed_total {}", f.removed);
+        family(w, "tern_fib_errors", "counter", "Route changes the kernel refused, retries included.");
+        let _ = writeln!(w, "tern_fib_errors_total {}", f.errors);
+        family(w, "tern_fib_routes_failing", "gauge", "Best routes the kernel refuses now (retried).");
+        let _ = writeln!(w, "tern_fib_routes_failing {}", f.failing);
+    }
     family(w, "tern_unknown_connections", "counter", "Connections refused because no neighbor has their address.");
     let _ = writeln!(w, "tern_unknown_connections_total {}", d.router.unknown_connections());
     let peers = d.router.neighbors();

@@ -121,9 +121,11 @@ pub fn reload(d: &mut Daemon) -> Result<String, String> {
         }
     }
     for n in &plan.reset {
-        let _ = d.router.remove_neighbor(n.address);
+        if let Err(e) = d.router.replace_neighbor(n.clone()) {
+            error!(d.log, "cannot restart a neighbor"; "neighbor" => %n.address, "error" => format!("{e:#}"));
+        }
     }
-    for n in plan.reset.iter().chain(&plan.add) {
+    for n in &plan.add {
         if let Err(e) = d.router.add_neighbor(n.clone()) {
             error!(d.log, "cannot start a neighbor"; "neighbor" => %n.address, "error" => format!("{e:#}"));
         }

@@ -5,8 +5,8 @@
 //! (keyed by address), and says what to do:
 //! - settings that define the session (everything a peer sees in the OPEN or on the TCP
 //!   connection: address, port, ASNs, local address, MD5 key, GTSM, passive, timers,
-//!   families, ADD-PATH, and the name, which labels its logs) reset the session: the old
-//!   one ends with Cease / Peer De-configured and the new one starts;
+//!   families, ADD-PATH, extended next hop, and the name, which labels its logs) reset the
+//!   session: the old one ends with Cease / Administrative Reset and the new one starts;
 //! - routing rules (import / export policy, including a changed body of a named policy,
 //!   max-prefix, route reflection, next-hop-self, allow-own-as, enforce-first-as) apply
 //!   without a reset;
@@ -30,7 +30,8 @@ use crate::wire::Prefix;
 pub struct Plan {
     /// Neighbors no longer configured: Cease / Peer De-configured.
     pub remove: Vec<IpAddr>,
-    /// Neighbors whose session settings changed: removed, then added again.
+    /// Neighbors whose session settings changed: Cease / Administrative Reset, then started
+    /// again with the new settings.
     pub reset: Vec<NeighborConfig>,
     /// New neighbors.
     pub add: Vec<NeighborConfig>,

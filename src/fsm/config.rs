@@ -40,6 +40,9 @@ pub struct SessionConfig {
     pub add_path: Vec<(Family, AddPathDirection)>,
     pub extended_message: bool,
     pub route_refresh: bool,
+    /// RFC 8950: offer IPv4 unicast routes with an IPv6 next hop (the extended next hop
+    /// encoding capability for IPv4 unicast over IPv6).
+    pub extended_next_hop: bool,
 }
 
 /// Ceiling of the idle-hold back-off.
@@ -70,6 +73,7 @@ impl SessionConfig {
             add_path: Vec::new(),
             extended_message: false,
             route_refresh: true,
+            extended_next_hop: false,
         }
     }
 

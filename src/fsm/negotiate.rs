@@ -28,6 +28,8 @@ pub struct Negotiated {
     pub route_refresh: bool,
     pub enhanced_route_refresh: bool,
     pub ebgp: bool,
+    /// RFC 8950: IPv4 unicast routes may carry an IPv6 next hop, both ways.
+    pub extended_next_hop: bool,
     /// The peer's OPEN, for display.
     pub peer_open: Open,
 }
@@ -70,6 +72,9 @@ pub fn local_open(cfg: &SessionConfig) -> Open {
     }
     if cfg.extended_message {
         caps.push(Capability::ExtendedMessage);
+    }
+    if cfg.extended_next_hop && cfg.families.contains(&Family::IPV4_UNICAST) {
+        caps.push(Capability::ExtendedNextHop(vec![(Family::IPV4_UNICAST, crate::wire::AFI_IPV6)]));
     }
     Open::new(cfg.local_asn, cfg.hold_time, cfg.local_id, caps)
 }
@@ -171,6 +176,15 @@ pub fn negotiate(cfg: &SessionConfig, peer: &Open) -> Result<Negotiated, Notific
         add_path_tx,
         route_refresh: peer.has(capability::ROUTE_REFRESH),
         enhanced_route_refresh: cfg.route_refresh && peer.has(capability::ENHANCED_ROUTE_REFRESH),
+        extended_next_hop: cfg.extended_next_hop
+            && cfg.families.contains(&Family::IPV4_UNICAST)
+            && peer_has(&Family::IPV4_UNICAST)
+            && peer.capabilities.iter().any(|c| match c {
+                Capability::ExtendedNextHop(list) => {
+                    list.iter().any(|&(f, nh)| f == Family::IPV4_UNICAST && nh == crate::wire::AFI_IPV6)
+                }
+                _ => false,
+            }),
         ebgp,
         peer_open: peer.clone(),
     })

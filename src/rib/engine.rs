@@ -42,6 +42,12 @@ pub struct PeerRules {
     pub max_prefixes_warning: u8,
     /// Restart the session this long after it was stopped for too many prefixes.
     pub max_prefixes_restart: Option<std::time::Duration>,
+    /// Keep what the peer sent before import policy (the pre-policy Adj-RIB-In), so that a
+    /// policy change or a soft reset in is applied from it, without asking the peer.
+    pub soft_reconfiguration_inbound: bool,
+    /// To a peer that takes path identifiers (ADD-PATH send): `None` sends every path of a
+    /// prefix, `Some(n)` the best `n` in decision order.
+    pub add_path_send_max: Option<u16>,
 }
 
 impl Default for PeerRules {
@@ -56,9 +62,15 @@ impl Default for PeerRules {
             max_prefixes: None,
             max_prefixes_warning: 90,
             max_prefixes_restart: None,
+            soft_reconfiguration_inbound: false,
+            add_path_send_max: None,
         }
     }
 }
+
+/// The best-N ADD-PATH receivers of a family with their N, and the ranked paths of one
+/// prefix before a change.
+type BestN = (Vec<(PeerId, usize)>, Vec<Path>);
 
 /// Into the RIB thread.
 pub enum RibMsg {
@@ -86,6 +98,8 @@ pub enum RibMsg {
         local_addr: IpAddr,
         /// Both sides support enhanced route refresh (RFC 7313).
         enhanced_refresh: bool,
+        /// RFC 8950 negotiated: IPv4 routes may carry an IPv6 next hop.
+        extended_next_hop: bool,
     },
     /// The peer sent a ROUTE-REFRESH (a request, or the BoRR/EoRR around its own refresh).
     Refresh {
@@ -94,6 +108,11 @@ pub enum RibMsg {
     },
     /// Send the peer the whole table again (soft reset out).
     SoftOut {
+        id: PeerId,
+    },
+    /// Apply the import rules again to the peer's routes (soft reset in): from the stored
+    /// pre-policy Adj-RIB-In when there is one, otherwise by asking for a ROUTE-REFRESH.
+    SoftIn {
         id: PeerId,
     },
     Down {
@@ -161,6 +180,8 @@ pub(crate) struct Peer {
     pub rules: PeerRules,
     pub up: Option<PeerOut>,
     pub prefixes: u64,
+    /// The pre-policy Adj-RIB-In, with `soft_reconfiguration_inbound`.
+    pub adj_in: Option<super::adjin::AdjIn>,
 }
 
 pub struct Rib {
@@ -183,6 +204,10 @@ pub struct Rib {
     /// per-prefix export loop allocates nothing.
     best_only: [Vec<PeerId>; 2],
     all_paths: [usize; 2],
+    /// The kernel route installer, when `[fib]` is enabled, and the prefixes whose
+    /// selected paths may have changed since it was last told.
+    fib: Option<Sender<crate::fib::FibMsg>>,
+    fib_dirty: Vec<Prefix>,
     log: Logger,
 }
 
@@ -201,8 +226,15 @@ impl Rib {
             stale: HashMap::new(),
             best_only: [Vec::new(), Vec::new()],
             all_paths: [0, 0],
+            fib: None,
+            fib_dirty: Vec::new(),
             log,
         }
+    }
+
+    /// Sends the selected next hops of every changed prefix to the FIB thread from now on.
+    pub fn set_fib(&mut self, fib: Sender<crate::fib::FibMsg>) {
+        self.fib = Some(fib);
     }
 
     pub fn run(mut self, rx: Receiver<RibMsg>) {
@@ -219,7 +251,8 @@ impl Rib {
     pub fn handle(&mut self, msg: RibMsg) -> bool {
         match msg {
             RibMsg::AddPeer { info, rules } => {
-                self.peers.insert(info.id, Peer { info: Arc::new(info), rules, up: None, prefixes: 0 });
+                let adj_in = rules.soft_reconfiguration_inbound.then(super::adjin::AdjIn::default);
+                self.peers.insert(info.id, Peer { info: Arc::new(info), rules, up: None, prefixes: 0, adj_in });
             }
             RibMsg::SetRules { id, rules } => self.set_rules(id, rules),
             RibMsg::RemovePeer { id } => {
@@ -227,9 +260,10 @@ impl Rib {
                 self.peers.remove(&id);
                 self.peers_changed();
             }
-            RibMsg::Up { id, asn, router_id, out, ctx, families, local_addr, enhanced_refresh } => {
+            RibMsg::Up { id, asn, router_id, out, ctx, families, local_addr, enhanced_refresh, extended_next_hop } => {
                 let mut out = PeerOut::new(out, ctx, families, local_addr);
                 out.enhanced_refresh = enhanced_refresh;
+                out.v4_over_v6 = extended_next_hop;
                 self.peer_up(id, asn, router_id, out)
             }
             RibMsg::Refresh { id, refresh } => self.refresh(id, refresh),
@@ -240,6 +274,7 @@ impl Rib {
                     self.resend(id, family);
                 }
             }
+            RibMsg::SoftIn { id } => self.soft_in(id),
             RibMsg::Down { id } => self.peer_down(id),
             RibMsg::Updates { id, updates, credit: _credit } => {
                 for u in updates {
@@ -327,11 +362,19 @@ impl Rib {
     /// Queues every selected route of `family` for `id` (every path, to an ADD-PATH peer).
     fn queue_table(&mut self, id: PeerId, family: Family) {
         let all = self.peers.get(&id).and_then(|p| p.up.as_ref()).is_some_and(|o| o.all_paths(family));
+        let limit = self.peers.get(&id).and_then(|p| p.rules.add_path_send_max);
+        let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
         let pick = |k: Prefix, d: &super::table::Dest| -> Vec<(Prefix, Path, u32)> {
-            if all {
-                d.paths().iter().map(|p| (k, p.clone(), super::export::tx_path_id(p))).collect()
-            } else {
-                d.best().map(|p| (k, p.clone(), 0)).into_iter().collect()
+            match (all, limit) {
+                (true, None) => d.paths().iter().map(|p| (k, p.clone(), super::export::tx_path_id(p))).collect(),
+                (true, Some(n)) => rank(d.paths(), usize::from(n), peers, local, decision)
+                    .into_iter()
+                    .map(|p| {
+                        let id = super::export::tx_path_id(&p);
+                        (k, p, id)
+                    })
+                    .collect(),
+                (false, _) => d.best().map(|p| (k, p.clone(), 0)).into_iter().collect(),
             }
         };
         let routes: Vec<(Prefix, Path, u32)> = match family.afi {
@@ -351,7 +394,7 @@ impl Rib {
         let ids: Vec<PeerId> = self
             .peers
             .iter()
-            .filter(|(_, p)| p.up.as_ref().is_some_and(|o| o.all_paths(family)))
+            .filter(|(_, p)| p.rules.add_path_send_max.is_none() && p.up.as_ref().is_some_and(|o| o.all_paths(family)))
             .map(|(id, _)| *id)
             .collect();
         if ids.is_empty() {
@@ -457,14 +500,28 @@ impl Rib {
         let Some(peer) = self.peers.get_mut(&id) else { return };
         let old = std::mem::replace(&mut peer.rules, rules);
         Arc::make_mut(&mut peer.info).rr_client = peer.rules.route_reflector_client;
-        let Some(out) = peer.up.as_ref() else { return };
-        if old.import != peer.rules.import
-            || old.allow_own_as != peer.rules.allow_own_as
-            || old.enforce_first_as != peer.rules.enforce_first_as
-        {
-            info!(self.log, "import rules changed, asking the peer for its routes again"; "peer" => %peer.info.address);
-            out.request_refresh();
+        match (peer.rules.soft_reconfiguration_inbound, peer.adj_in.is_some()) {
+            (true, false) => peer.adj_in = Some(Default::default()),
+            (false, true) => peer.adj_in = None,
+            _ => {}
         }
+        let Some(out) = peer.up.as_ref() else { return };
+        let import_changed = old.import != peer.rules.import
+            || old.allow_own_as != peer.rules.allow_own_as
+            || old.enforce_first_as != peer.rules.enforce_first_as;
+        if import_changed || (peer.rules.soft_reconfiguration_inbound && !old.soft_reconfiguration_inbound) {
+            let stored = peer.adj_in.as_ref().is_some_and(|a| a.filled);
+            if stored {
+                info!(self.log, "import rules changed, applying them to the stored routes"; "peer" => %peer.info.address);
+                self.soft_in(id);
+            } else {
+                // Also fills a pre-policy table that was just switched on.
+                info!(self.log, "import rules changed, asking the peer for its routes again"; "peer" => %peer.info.address);
+                out.request_refresh();
+            }
+        }
+        let Some(peer) = self.peers.get(&id) else { return };
+        let Some(out) = peer.up.as_ref() else { return };
         let export_changed = old.export != peer.rules.export
             || old.next_hop_self != peer.rules.next_hop_self
             || old.route_reflector_client != peer.rules.route_reflector_client;
@@ -489,9 +546,28 @@ impl Rib {
         }
     }
 
+    /// Soft reset in: runs the import rules again over the stored pre-policy routes, or asks
+    /// the peer for a route refresh when none are stored.
+    fn soft_in(&mut self, id: PeerId) {
+        let Some(peer) = self.peers.get(&id) else { return };
+        let Some(out) = peer.up.as_ref() else { return };
+        let Some(adj) = peer.adj_in.as_ref().filter(|a| a.filled) else {
+            out.request_refresh();
+            return;
+        };
+        let groups = adj.groups();
+        debug!(self.log, "re-applying import rules to the stored routes"; "peer" => %peer.info.address, "sets" => groups.len());
+        for (attrs, family, nlri) in groups {
+            self.announce(id, family, attrs.attrs.clone(), attrs.mp_next_hop(), nlri);
+        }
+    }
+
     fn peer_down(&mut self, id: PeerId) {
         let Some(peer) = self.peers.get_mut(&id) else { return };
         let was_up = peer.up.take().is_some();
+        if let Some(adj) = peer.adj_in.as_mut() {
+            *adj = Default::default();
+        }
         if !was_up && peer.prefixes == 0 {
             return;
         }
@@ -502,30 +578,41 @@ impl Rib {
         let Some(peer) = self.peers.get(&id) else { return };
         info!(self.log, "peer down, withdrawing its routes"; "peer" => %peer.info.address);
         let mut gone: Vec<(Family, Prefix, Path)> = Vec::new();
+        let mut best_n = Vec::new();
         for family in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
             if self.any_add_path(family) {
                 for (prefix, path_id) in self.paths_of(id, family) {
                     gone.extend(self.find_path(family, prefix, id, path_id).map(|p| (family, prefix, p)));
+                    if let Some(before) = self.best_n_before(family, prefix) {
+                        best_n.push((family, prefix, before));
+                    }
                 }
             }
         }
         let mut changes: Vec<(Family, Prefix, Change)> = Vec::new();
         let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
-        self.v4.remove_peer(
+        let gone_v4 = self.v4.remove_peer(
             id,
             |m| decide(m, peers, local, decision),
             |k, c| changes.push((Family::IPV4_UNICAST, k.prefix(), c)),
         );
-        self.v6.remove_peer(
+        let gone_v6 = self.v6.remove_peer(
             id,
             |m| decide(m, peers, local, decision),
             |k, c| changes.push((Family::IPV6_UNICAST, k.prefix(), c)),
         );
+        if self.fib.is_some() {
+            self.fib_dirty.extend(gone_v4.into_iter().map(Key::prefix));
+            self.fib_dirty.extend(gone_v6.into_iter().map(Key::prefix));
+        }
         for (family, prefix, change) in changes {
             self.export(family, prefix, change);
         }
         for (family, prefix, path) in gone {
             self.export_path(family, prefix, &path, true);
+        }
+        for (family, prefix, before) in best_n {
+            self.best_n_after(family, prefix, Some(before));
         }
         self.interner.purge();
     }
@@ -540,6 +627,17 @@ impl Rib {
             debug!(self.log, "end-of-rib received"; "peer" => %peer.info.address, "family" => %family);
             return;
         }
+        if let Some(adj) = self.peers.get_mut(&id).and_then(|p| p.adj_in.as_mut()) {
+            adj.filled = true;
+            for n in &u.withdrawn {
+                adj.remove(n.prefix, n.path_id);
+            }
+            if let Some(mp) = &u.mp_unreach {
+                for n in &mp.withdrawn {
+                    adj.remove(n.prefix, n.path_id);
+                }
+            }
+        }
         for n in &u.withdrawn {
             self.remove(Family::IPV4_UNICAST, n.prefix, id, n.path_id);
         }
@@ -550,6 +648,24 @@ impl Rib {
         }
         let Update { mut attrs, nlri, mp_reach, .. } = u;
         super::import::prepare(&mut attrs);
+        if self.peers.get(&id).is_some_and(|p| p.adj_in.is_some()) {
+            if !nlri.is_empty() {
+                let shared = self.interner.intern(RouteAttrs::new(attrs.clone(), None));
+                if let Some(adj) = self.peers.get_mut(&id).and_then(|p| p.adj_in.as_mut()) {
+                    for n in &nlri {
+                        adj.insert(n.prefix, n.path_id, shared.clone());
+                    }
+                }
+            }
+            if let Some(mp) = &mp_reach {
+                let shared = self.interner.intern(RouteAttrs::new(attrs.clone(), Some(mp.next_hop)));
+                if let Some(adj) = self.peers.get_mut(&id).and_then(|p| p.adj_in.as_mut()) {
+                    for n in &mp.nlri {
+                        adj.insert(n.prefix, n.path_id, shared.clone());
+                    }
+                }
+            }
+        }
         if !nlri.is_empty() {
             self.announce(id, Family::IPV4_UNICAST, attrs.clone(), None, nlri);
         }
@@ -651,6 +767,74 @@ impl Rib {
         if let Some(stale) = self.stale.get_mut(&(path.peer, family.afi)) {
             stale.remove(&(prefix, path.path_id));
         }
+        let best_n = self.best_n_before(family, prefix);
+        let new = self.insert_path(family, prefix, path);
+        self.best_n_after(family, prefix, best_n);
+        new
+    }
+
+    /// The best-N ADD-PATH receivers of `family` and the paths of `prefix` they have now,
+    /// ranked (empty when there are no such receivers).
+    fn best_n_before(&self, family: Family, prefix: Prefix) -> Option<BestN> {
+        if !self.any_add_path(family) {
+            return None;
+        }
+        let ids: Vec<(PeerId, usize)> = self
+            .peers
+            .iter()
+            .filter_map(|(id, p)| {
+                let n = p.rules.add_path_send_max?;
+                p.up.as_ref().filter(|o| o.all_paths(family)).map(|_| (*id, usize::from(n)))
+            })
+            .collect();
+        let most = ids.iter().map(|(_, n)| *n).max()?;
+        Some((ids, self.ranked(prefix, most)))
+    }
+
+    /// Sends each best-N receiver the difference between its best paths before and now.
+    fn best_n_after(&mut self, family: Family, prefix: Prefix, before: Option<BestN>) {
+        let Some((ids, old)) = before else { return };
+        let most = ids.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        let new = self.ranked(prefix, most);
+        if old == new {
+            return;
+        }
+        for (id, n) in ids {
+            let (old, new) = (&old[..n.min(old.len())], &new[..n.min(new.len())]);
+            for path in old.iter().filter(|p| !new.contains(p)) {
+                let path_id = super::export::tx_path_id(path);
+                // Replaced under the same identifier: the new announcement does it.
+                if new.iter().any(|q| super::export::tx_path_id(q) == path_id) {
+                    continue;
+                }
+                if let Some(out) = self.peers.get_mut(&id).and_then(|p| p.up.as_mut()) {
+                    out.withdraw(family, Nlri::with_path_id(prefix, path_id));
+                }
+            }
+            for path in new.iter().filter(|p| !old.contains(p)) {
+                let src = id_info(&self.peers, &self.local, path.peer).clone();
+                let env = Env { local: &self.local, cluster_id: self.cluster_id };
+                let path_id = super::export::tx_path_id(path);
+                let Some(peer) = self.peers.get_mut(&id) else { continue };
+                if !super::export::offer(peer, &env, &Route { family, prefix, path, src: &src, path_id }) {
+                    if let Some(out) = peer.up.as_mut() {
+                        out.withdraw(family, Nlri::with_path_id(prefix, path_id));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The paths of `prefix` in decision order, at most `n`.
+    fn ranked(&self, prefix: Prefix, n: usize) -> Vec<Path> {
+        let dest = match prefix.addr() {
+            IpAddr::V4(_) => u64::from_prefix(&prefix).and_then(|k| self.v4.get(&k)),
+            IpAddr::V6(_) => <(u128, u8)>::from_prefix(&prefix).and_then(|k| self.v6.get(&k)),
+        };
+        dest.map(|d| rank(d.paths(), n, &self.peers, &self.local, &self.decision)).unwrap_or_default()
+    }
+
+    fn insert_path(&mut self, family: Family, prefix: Prefix, path: Path) -> bool {
         let add_path = self.any_add_path(family).then(|| path.clone());
         let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
         let (new, change) = match family.afi {
@@ -663,6 +847,9 @@ impl Rib {
                 None => return false,
             },
         };
+        if self.fib.is_some() {
+            self.fib_dirty.push(prefix);
+        }
         if let Some(change) = change {
             self.export(family, prefix, change);
         }
@@ -673,6 +860,12 @@ impl Rib {
     }
 
     fn remove(&mut self, family: Family, prefix: Prefix, peer: PeerId, path_id: u32) {
+        let best_n = self.best_n_before(family, prefix);
+        self.remove_path(family, prefix, peer, path_id);
+        self.best_n_after(family, prefix, best_n);
+    }
+
+    fn remove_path(&mut self, family: Family, prefix: Prefix, peer: PeerId, path_id: u32) {
         let add_path = if self.any_add_path(family) { self.find_path(family, prefix, peer, path_id) } else { None };
         let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
         let removed = match family.afi {
@@ -686,6 +879,9 @@ impl Rib {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.prefixes = p.prefixes.saturating_sub(1);
             }
+        }
+        if self.fib.is_some() {
+            self.fib_dirty.push(prefix);
         }
         if let Some(change) = change {
             self.export(family, prefix, change);
@@ -716,6 +912,9 @@ impl Rib {
             self.export(family, prefix, change);
             return;
         }
+        if self.fib.is_some() {
+            self.fib_dirty.push(prefix);
+        }
         let ids = std::mem::take(&mut self.best_only[fi(family)]);
         let before_src = change.before.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
         let after_src = change.after.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
@@ -739,11 +938,71 @@ impl Rib {
     fn flush(&mut self) {
         self.touched_v4.clear();
         self.touched_v6.clear();
+        self.flush_fib();
         for peer in self.peers.values_mut() {
             if let Some(out) = peer.up.as_mut() {
                 out.flush(&self.log);
             }
         }
+    }
+}
+
+impl Rib {
+    /// Tells the FIB thread the selected next hops of every prefix marked since the last
+    /// flush (none: the prefix has no usable path any more, or only our own).
+    fn flush_fib(&mut self) {
+        let Some(fib) = &self.fib else { return };
+        if self.fib_dirty.is_empty() {
+            return;
+        }
+        let mut dirty = std::mem::take(&mut self.fib_dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
+        let mut hops: Vec<IpAddr> = Vec::new();
+        let changes: Vec<(Prefix, crate::fib::NextHops)> = dirty
+            .iter()
+            .map(|prefix| {
+                hops.clear();
+                let dest = match prefix.addr() {
+                    IpAddr::V4(_) => u64::from_prefix(prefix).and_then(|k| self.v4.get(&k)),
+                    IpAddr::V6(_) => <(u128, u8)>::from_prefix(prefix).and_then(|k| self.v6.get(&k)),
+                };
+                for path in dest.into_iter().flat_map(|d| d.selected()) {
+                    if path.peer == LOCAL {
+                        // Our own origination: the kernel route is the operator's business.
+                        hops.clear();
+                        break;
+                    }
+                    if let Some(h) = kernel_next_hop(prefix, path) {
+                        if !hops.contains(&h) {
+                            hops.push(h);
+                        }
+                    }
+                }
+                (*prefix, crate::fib::NextHops::from_slice(&hops))
+            })
+            .collect();
+        dirty.clear();
+        self.fib_dirty = dirty;
+        let _ = fib.send(crate::fib::FibMsg::Changes(changes));
+    }
+}
+
+/// The gateway a path's route is installed with: of the prefix's own family (an IPv4 route
+/// over an IPv6 next hop is not installed), the global address of an IPv6 pair.
+fn kernel_next_hop(prefix: &Prefix, path: &Path) -> Option<IpAddr> {
+    use crate::wire::NextHop;
+    let a = &path.attrs;
+    match prefix.addr() {
+        IpAddr::V4(_) => match a.mp_next_hop() {
+            Some(NextHop::V4(h)) => Some(IpAddr::V4(h)),
+            Some(_) => None,
+            None => a.attrs.next_hop.map(IpAddr::V4),
+        },
+        IpAddr::V6(_) => match a.mp_next_hop() {
+            Some(NextHop::V6(h) | NextHop::V6LinkLocal(h, _)) => Some(IpAddr::V6(h)),
+            _ => None,
+        },
     }
 }
 
@@ -765,6 +1024,28 @@ pub(crate) fn family_of(prefix: &Prefix) -> Family {
         IpAddr::V4(_) => Family::IPV4_UNICAST,
         IpAddr::V6(_) => Family::IPV6_UNICAST,
     }
+}
+
+/// The paths in decision order (RFC 4271 §9.1.2.2 applied again to what is left after each
+/// pick), at most `n`: what a best-N ADD-PATH receiver is sent.
+pub(crate) fn rank(
+    paths: &[Path],
+    n: usize,
+    peers: &KeyMap<PeerId, Peer>,
+    local: &Arc<PeerInfo>,
+    cfg: &DecisionConfig,
+) -> Vec<Path> {
+    let mut rest: Vec<&Path> = paths.iter().collect();
+    let mut out = Vec::with_capacity(n.min(paths.len()));
+    while out.len() < n && !rest.is_empty() {
+        let candidates: Vec<Candidate> = rest
+            .iter()
+            .map(|p| Candidate { peer: id_info(peers, local, p.peer), attrs: &p.attrs.attrs, path_id: p.path_id })
+            .collect();
+        let Some(d) = decision::decide(&candidates, cfg) else { break };
+        out.push(rest.remove(d.best).clone());
+    }
+    out
 }
 
 /// Runs the decision over the paths of one prefix.

@@ -75,6 +75,8 @@ pub struct PeerOut {
     pub end_of_rib: bool,
     /// The peer supports enhanced route refresh (BoRR/EoRR, RFC 7313).
     pub enhanced_refresh: bool,
+    /// RFC 8950 was negotiated: IPv4 routes may go with an IPv6 next hop.
+    pub v4_over_v6: bool,
 }
 
 impl PeerOut {
@@ -95,6 +97,7 @@ impl PeerOut {
             markers: Vec::new(),
             end_of_rib: false,
             enhanced_refresh: false,
+            v4_over_v6: false,
         }
     }
 
@@ -236,10 +239,18 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
     if r.attrs.origin.is_none() {
         r.attrs.origin = Some(crate::wire::Origin::Igp);
     }
+    // An IPv4 route over an IPv6 session: with RFC 8950 its next hop is our IPv6 address
+    // (in MP_REACH_NLRI); without it, only an IPv4 address will do.
+    let v6_self_for_v4 = out.v4_over_v6 && self_v4.is_none();
     if next_hop_self {
         if family == Family::IPV4_UNICAST {
-            r.attrs.next_hop = self_v4;
-            r.set_mp_next_hop(None);
+            if v6_self_for_v4 {
+                r.attrs.next_hop = None;
+                r.set_mp_next_hop(Some(NextHop::V6(self_v6)));
+            } else {
+                r.attrs.next_hop = self_v4;
+                r.set_mp_next_hop(None);
+            }
         } else {
             r.set_mp_next_hop(Some(NextHop::V6(self_v6)));
         }
@@ -250,8 +261,21 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
         if r.mp_next_hop().is_none() {
             r.set_mp_next_hop(Some(NextHop::V6(self_v6)));
         }
-    } else if r.attrs.next_hop.is_none() {
+    } else if matches!(r.mp_next_hop(), Some(NextHop::V6(_) | NextHop::V6LinkLocal(..))) && !out.v4_over_v6 {
+        // Learned with an IPv6 next hop (RFC 8950) for a peer that cannot take one.
+        r.set_mp_next_hop(None);
         r.attrs.next_hop = self_v4;
+        self_v4?;
+    } else if r.attrs.next_hop.is_none() && r.mp_next_hop().is_none() {
+        if v6_self_for_v4 {
+            r.set_mp_next_hop(Some(NextHop::V6(self_v6)));
+        } else {
+            r.attrs.next_hop = self_v4;
+        }
+    }
+    if family == Family::IPV4_UNICAST && r.attrs.next_hop.is_none() && r.mp_next_hop().is_none() {
+        // An IPv4 route over an IPv6 session without RFC 8950: there is no next hop to give.
+        return None;
     }
     let policy = match (&rules.export, q.ebgp) {
         (Some(p), _) => p.clone(),

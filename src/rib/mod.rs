@@ -5,6 +5,7 @@
 //! and `crate::policy` (import and export rules) see a route as a [`PeerInfo`] plus a
 //! `PathAttributes`, never the tables themselves.
 
+pub(crate) mod adjin;
 pub mod decision;
 pub mod engine;
 pub(crate) mod export;

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use super::engine::{family_of, id_info, Answer, Rib, RouteInfo};
+use super::engine::{family_of, id_info, rank, Answer, Rib, RouteInfo};
 use super::export::{self, Env, Route};
 use super::intern::Shared;
 use super::table::{Dest, Key, Path, Table};
@@ -103,10 +103,13 @@ impl Rib {
                 let out = peer.up.as_ref()?;
                 let family = family_of(&prefix);
                 let env = Env { local: &self.local, cluster_id: self.cluster_id };
-                // Every path to an ADD-PATH receiver, the best one to anyone else.
-                let sent: Vec<&Path> =
-                    if out.all_paths(family) { d.paths().iter().collect() } else { d.best().into_iter().collect() };
-                sent.into_iter()
+                // Every path (or the best N) to an ADD-PATH receiver, the best one to anyone else.
+                let sent: Vec<Path> = match (out.all_paths(family), peer.rules.add_path_send_max) {
+                    (true, None) => d.paths().to_vec(),
+                    (true, Some(n)) => rank(d.paths(), usize::from(n), &self.peers, &self.local, &self.decision),
+                    (false, _) => d.best().cloned().into_iter().collect(),
+                };
+                sent.iter()
                     .filter_map(|p| {
                         let src = id_info(&self.peers, &self.local, p.peer);
                         let route = Route { family, prefix, path: p, src, path_id: export::tx_path_id(p) };

@@ -272,10 +272,18 @@ impl<K: Key> Table<K> {
     }
 
     /// Removes every path of `peer`, calling `changed` for each prefix whose best changed.
-    pub fn remove_peer(&mut self, peer: PeerId, mut decide: impl FnMut(&mut Many), mut changed: impl FnMut(K, Change)) {
+    /// Removes every path of `peer`; `changed` hears of each best-path change. Returns the
+    /// keys of every prefix the peer had a path for (the selected set of each may have
+    /// changed even where the best path did not).
+    pub fn remove_peer(
+        &mut self,
+        peer: PeerId,
+        mut decide: impl FnMut(&mut Many),
+        mut changed: impl FnMut(K, Change),
+    ) -> Vec<K> {
         let keys: Vec<K> =
             self.routes.iter().filter(|(_, d)| d.paths().iter().any(|p| p.peer == peer)).map(|(k, _)| *k).collect();
-        for key in keys {
+        for &key in &keys {
             let ids: Vec<u32> =
                 self.routes[&key].paths().iter().filter(|p| p.peer == peer).map(|p| p.path_id).collect();
             let before = self.routes[&key].best().cloned();
@@ -287,6 +295,7 @@ impl<K: Key> Table<K> {
                 changed(key, Change { before, after });
             }
         }
+        keys
     }
 }
 

@@ -439,6 +439,7 @@ impl Runner {
                         families: negotiated.families.clone(),
                         local_addr: live.conn.local_addr().ip(),
                         enhanced_refresh: negotiated.enhanced_route_refresh,
+                        extended_next_hop: negotiated.extended_next_hop,
                     });
                 }
             }

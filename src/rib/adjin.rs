@@ -1,0 +1,66 @@
+//! The pre-policy Adj-RIB-In of one peer (`soft_reconfiguration_inbound`): every route as
+//! the peer sent it, before import rules and policy, so that a policy change or a soft
+//! reset in is applied from here instead of asking the peer (RFC 4271 §3.2 leaves keeping
+//! it to the implementation; RFC 2918 route refresh is the alternative).
+//!
+//! A route costs a key and an interned attribute reference; the attribute sets themselves
+//! are shared with the Loc-RIB's when policy did not change them.
+
+use std::net::IpAddr;
+
+use super::intern::Attrs;
+use super::table::KeyMap;
+use crate::wire::{Family, Nlri, Prefix};
+
+#[derive(Debug, Default)]
+pub struct AdjIn {
+    v4: KeyMap<(u64, u32), Attrs>,
+    v6: KeyMap<(u128, u8, u32), Attrs>,
+    /// Something was received since the table was (re)created: it reflects the peer.
+    pub filled: bool,
+}
+
+impl AdjIn {
+    pub fn insert(&mut self, prefix: Prefix, path_id: u32, attrs: Attrs) {
+        match prefix.addr() {
+            IpAddr::V4(a) => {
+                self.v4.insert((u64::from(u32::from(a)) << 8 | u64::from(prefix.len()), path_id), attrs);
+            }
+            IpAddr::V6(a) => {
+                self.v6.insert((u128::from(a), prefix.len(), path_id), attrs);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, prefix: Prefix, path_id: u32) {
+        match prefix.addr() {
+            IpAddr::V4(a) => {
+                self.v4.remove(&(u64::from(u32::from(a)) << 8 | u64::from(prefix.len()), path_id));
+            }
+            IpAddr::V6(a) => {
+                self.v6.remove(&(u128::from(a), prefix.len(), path_id));
+            }
+        }
+    }
+
+    /// The stored routes grouped by attribute set and family, ready to be imported again.
+    pub fn groups(&self) -> Vec<(Attrs, Family, Vec<Nlri>)> {
+        let mut by_set: KeyMap<(usize, u16), (Attrs, Family, Vec<Nlri>)> = KeyMap::default();
+        let mut add = |attrs: &Attrs, family: Family, nlri: Nlri| {
+            by_set
+                .entry((std::sync::Arc::as_ptr(attrs) as usize, family.afi))
+                .or_insert_with(|| (attrs.clone(), family, Vec::new()))
+                .2
+                .push(nlri);
+        };
+        for (&(k, path_id), attrs) in &self.v4 {
+            let prefix = Prefix::new(IpAddr::V4(((k >> 8) as u32).into()), k as u8).expect("valid IPv4 key");
+            add(attrs, Family::IPV4_UNICAST, Nlri::with_path_id(prefix, path_id));
+        }
+        for (&(a, len, path_id), attrs) in &self.v6 {
+            let prefix = Prefix::new(IpAddr::V6(a.into()), len).expect("valid IPv6 key");
+            add(attrs, Family::IPV6_UNICAST, Nlri::with_path_id(prefix, path_id));
+        }
+        by_set.into_values().collect()
+    }
+}
