@@ -43,6 +43,10 @@ pub struct SessionConfig {
     /// RFC 8950: offer IPv4 unicast routes with an IPv6 next hop (the extended next hop
     /// encoding capability for IPv4 unicast over IPv6).
     pub extended_next_hop: bool,
+    /// Offer the graceful restart capability with no families (RFC 4724 §3, "restart
+    /// aware"): tern keeps no forwarding state across a restart, but peers that send
+    /// End-of-RIB only to GR speakers (FRR 8) then send it, and answer route refresh.
+    pub graceful_restart_aware: bool,
 }
 
 /// Ceiling of the idle-hold back-off.
@@ -74,6 +78,7 @@ impl SessionConfig {
             extended_message: false,
             route_refresh: true,
             extended_next_hop: false,
+            graceful_restart_aware: true,
         }
     }
 

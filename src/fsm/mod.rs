@@ -271,6 +271,10 @@ pub struct Fsm {
     /// After a stop with an explicit restart delay (max-prefix, operator): until then the
     /// session stays down, and refuses the peer's connections too.
     held_until: Option<Instant>,
+    /// While stopped by the operator (Administrative Shutdown), the NOTIFICATION that said
+    /// so: the peer's connections are refused with it, so the peer keeps seeing why
+    /// (RFC 9003 message included) rather than a bare Connection Rejected.
+    down_because: Option<Notification>,
     established_at: Option<Instant>,
     rng: u64,
 }
@@ -289,6 +293,7 @@ impl Fsm {
             idle_hold: None,
             failures: 0,
             held_until: None,
+            down_because: None,
             established_at: None,
             rng: seed | 1,
         }
@@ -365,6 +370,7 @@ impl Fsm {
         self.failures = 0;
         self.idle_hold = None;
         self.held_until = None;
+        self.down_because = None;
         self.start(now, out);
         self.sync_state(Cause::ManualStart, out);
     }
@@ -406,6 +412,8 @@ impl Fsm {
             None => None,
         };
         self.held_until = stop.restart.filter(|d| !d.is_zero()).map(|d| now + d);
+        self.down_because =
+            (stop.restart.is_none() && subcode == CEASE_ADMIN_SHUTDOWN).then(|| stop.notification.clone());
         self.sync_state(Cause::ManualStop(subcode), out);
     }
 
@@ -480,7 +488,10 @@ impl Fsm {
             None
         };
         if let Some(reason) = reject {
-            let n = Notification::cease(CEASE_CONNECTION_REJECTED, None);
+            let n = match (&self.down_because, self.started) {
+                (Some(n), false) => n.clone(),
+                _ => Notification::cease(CEASE_CONNECTION_REJECTED, None),
+            };
             out.push(Action::Send { conn, message: Message::Notification(n) });
             out.push(Action::Close { conn });
             out.push(Action::Note(Note::Rejected { conn, direction, reason }));

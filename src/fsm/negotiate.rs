@@ -73,6 +73,15 @@ pub fn local_open(cfg: &SessionConfig) -> Open {
     if cfg.extended_message {
         caps.push(Capability::ExtendedMessage);
     }
+    if cfg.graceful_restart_aware {
+        // No families: nothing is kept for us when we restart; the peer only learns that we
+        // understand End-of-RIB. 120 s is the usual restart time (BIRD's default as well).
+        caps.push(Capability::GracefulRestart(crate::wire::capability::GracefulRestart {
+            flags: 0,
+            restart_time: 120,
+            families: Vec::new(),
+        }));
+    }
     if cfg.extended_next_hop && cfg.families.contains(&Family::IPV4_UNICAST) {
         caps.push(Capability::ExtendedNextHop(vec![(Family::IPV4_UNICAST, crate::wire::AFI_IPV6)]));
     }

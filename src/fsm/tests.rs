@@ -413,6 +413,31 @@ fn connections_are_refused_while_stopped_and_duplicates_are_refused() {
 }
 
 #[test]
+fn after_an_administrative_shutdown_the_peer_is_refused_with_its_message() {
+    let mut h = One::new(r1());
+    h.establish(&r2());
+    h.input(Input::ManualStop(Stop::shutdown(Some("maintenance".into()))));
+    let conn = h.fsm.next_conn_id();
+    let out = h.input(Input::TcpConnected { conn, direction: Direction::Inbound });
+    let sent: Vec<&Notification> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { message: Message::Notification(n), .. } => Some(n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0].code, sent[0].subcode), (CEASE, CEASE_ADMIN_SHUTDOWN));
+    assert_eq!(sent[0].shutdown_message().as_deref(), Some("maintenance"));
+    // Started again and stopped for another reason: back to Connection Rejected.
+    h.input(Input::ManualStart);
+    h.input(Input::ManualStop(Stop::deconfigured()));
+    let conn = h.fsm.next_conn_id();
+    let out = h.input(Input::TcpConnected { conn, direction: Direction::Inbound });
+    assert_eq!(notifications(&out), [(CEASE, CEASE_CONNECTION_REJECTED)]);
+}
+
+#[test]
 fn the_peer_may_connect_while_we_wait_out_idle_hold() {
     let mut mine = r1();
     mine.idle_hold = Duration::from_secs(30);

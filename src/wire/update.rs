@@ -306,8 +306,10 @@ impl UpdateEncoder {
             mp_next_hop.is_some() || family == Family::IPV4_UNICAST,
             "UpdateEncoder for {family} needs the next hop for MP_REACH_NLRI"
         );
-        let mut before_mp = Vec::new();
-        let mut after_mp = Vec::new();
+        // Sized for a typical set (ORIGIN, an AS_PATH of a few ASes, NEXT_HOP, MED, some
+        // communities), so that encoding does not grow the buffers several times.
+        let mut before_mp = Vec::with_capacity(96);
+        let mut after_mp = Vec::with_capacity(32);
         attrs.encode_part(ctx, Part::BeforeMp, &mut before_mp);
         attrs.encode_part(ctx, Part::AfterMp, &mut after_mp);
         let mp_overhead = mp_next_hop.map_or(0, |nh| ATTR_HEADER_MAX + 2 + 1 + 1 + nh.encoded_len() + 1);
