@@ -261,3 +261,31 @@ fn check_validates_without_starting() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("tern.toml:8") && err.contains("remote_as"), "{err}");
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_and_the_level_changes_live() {
+    let a1 = "127.0.65.1";
+    let mut r1 = Ternd::new("json", "r1");
+    let cfg = config(65001, a1, &neighbor("r2", "127.0.65.2", a1, 65002, "passive = true"), "")
+        .replace("level = \"debug\"", "level = \"info\"\nformat = \"json\"");
+    r1.write_config(&cfg);
+    r1.start();
+    // At info, the admin requests (logged at debug) do not show; after log-level debug
+    // they do.
+    r1.ctl_ok(&["show", "summary"]);
+    assert!(!r1.log().contains("admin request"), "debug line at info level");
+    r1.ctl_ok(&["log-level", "debug"]);
+    r1.ctl_ok(&["show", "summary"]);
+    wait_for("a debug line", Duration::from_secs(5), || r1.log().contains("admin request"));
+    r1.stop();
+    let log = r1.log();
+    let mut lines = 0;
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON object ({e}): {line}"));
+        assert!(v["msg"].is_string() && v["level"].is_string() && v["ts"].is_string(), "{line}");
+        lines += 1;
+    }
+    assert!(lines >= 5, "{log}");
+    assert!(log.contains("\"msg\":\"ternd stopped\""), "{log}");
+}
