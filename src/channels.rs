@@ -1,9 +1,13 @@
-//! Every message that crosses a thread boundary in tern, and the map of who sends what.
+//! The messages that cross thread boundaries in the session engine, and the map of who
+//! sends what across the whole router. The session engine's enums are here; the RIB's input
+//! ([`crate::rib::RibMsg`]), the FIB thread's ([`crate::fib::FibMsg`]) and the admin
+//! socket's ([`crate::control::server::Command`]) live beside the thread that owns them.
 //!
 //! ```text
-//!             Router::shutdown / stop / reload
-//!   caller ─────────────────────────────────────► runners, dispatchers, clock
-//!    │
+//!   ternd main loop (owns Router and Config) ◄── Command ── admin server (1) ── a thread per
+//!    │        ▲                                                                ternctl client
+//!    │        └── Signal (SIGHUP reload, SIGTERM/SIGINT stop) ── signal thread (1)
+//!    │   Router::add/remove_neighbor, set_rules, shutdown, ...
 //!    ├─ clock (1) ── RunnerMsg::Tick(now), only to runners that are due ──► session runner
 //!    ├─ dispatcher (1 per listen address) ── RunnerMsg::Accepted ─────► runner of that peer
 //!    ├─ session runner (1 per peer) ◄── RunnerMsg::Read ── reader (1 per live connection)
@@ -11,6 +15,8 @@
 //!    │        ├── RunnerMsg::Control ◄── Router (start, stop, reset, shutdown)
 //!    │        ├── RibMsg::Updates (every UPDATE of one read) ──► rib (1)
 //!    │        └── RunnerMsg::Export (encoded UPDATEs, one batch) ◄── rib
+//!    ├─ rib ── FibMsg::Changes (selected next hops of the prefixes a batch touched) ──► fib (1)
+//!    ├─ Router ── RibMsg::Query / FibMsg::Query, answered on a one-shot channel
 //!    └─ status: each runner publishes an Arc<PeerStatus> snapshot for readers
 //! ```
 //!

@@ -25,8 +25,12 @@ use tern_platform::fib::{self as kfib, Change, Fib, Route};
 
 use crate::wire::Prefix;
 
-/// How often failed routes are tried again when nothing else happens.
+/// The first wait before failed routes are tried again; it doubles while they keep
+/// failing, up to [`RETRY_MAX`], and starts over when a retry installs something.
 pub const RETRY_EVERY: Duration = Duration::from_secs(10);
+pub const RETRY_MAX: Duration = Duration::from_secs(300);
+/// At most this many failed routes are tried per round (the rest wait for the next).
+const RETRY_ROUND: usize = 65_536;
 /// After a batch, failed routes are tried again if they were not in the last this long.
 const RETRY_AFTER_CHANGE: Duration = Duration::from_secs(1);
 /// Changes applied per kernel call (the platform pipelines within a call).
@@ -103,18 +107,56 @@ pub struct FibStats {
 struct State {
     fib: Fib,
     pending: HashMap<Prefix, NextHops>,
-    failed: HashMap<Prefix, (NextHops, String)>,
+    /// Routes the kernel refused: their next hops, the error, and whether it was logged.
+    failed: HashMap<Prefix, Failure>,
     stats: FibStats,
-    last_retry: Instant,
+    /// When failed routes are tried next, and the wait after that (doubling up to
+    /// [`RETRY_MAX`] while they keep failing).
+    next_retry: Instant,
+    retry_wait: Duration,
+    leftover: std::collections::HashSet<Prefix>,
+    adopt_until: Instant,
     log: Logger,
 }
 
-/// Opens the kernel table (and removes routes an earlier run left); the thread body is
-/// [`run`]. Fails when the table cannot be opened, so the daemon can refuse to start.
-pub fn open(settings: FibSettings, log: &Logger) -> anyhow::Result<Fib> {
+struct Failure {
+    hops: NextHops,
+    error: String,
+}
+
+/// The kernel table, opened, with what an earlier run left in it.
+pub struct Opened {
+    fib: Fib,
+    /// With `keep_on_exit`: the routes an earlier run left, kept (no forwarding gap) until
+    /// they are written again or [`ADOPT_GRACE`] has passed.
+    leftover: Vec<Prefix>,
+}
+
+/// How long routes an earlier run kept (`keep_on_exit`) stay without being learned again.
+pub const ADOPT_GRACE: Duration = Duration::from_secs(120);
+
+/// Opens the kernel table; the thread body is [`run`]. Routes an earlier run left are
+/// removed, or with `keep_on_exit` kept until relearned or [`ADOPT_GRACE`] has passed.
+/// Fails when the table cannot be opened, so the daemon can refuse to start.
+pub fn open(settings: FibSettings, log: &Logger) -> anyhow::Result<Opened> {
     let s = kfib::Settings { table: settings.table, metric: settings.metric, protocol: kfib::PROTO_BGP };
     let mut fib =
         Fib::open(s).map_err(|e| anyhow::anyhow!("cannot open the kernel routing table {}: {e}", settings.table))?;
+    let mut leftover = Vec::new();
+    if settings.keep_on_exit {
+        match fib.list_own() {
+            Ok(routes) => {
+                leftover = routes.iter().filter_map(|r| Prefix::new(r.dst, r.len)).collect();
+                if !leftover.is_empty() {
+                    info!(log, "keeping the routes an earlier run left until they are learned again";
+                        "routes" => leftover.len(), "grace_s" => ADOPT_GRACE.as_secs());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+            Err(e) => warn!(log, "cannot list the routes an earlier run left in the kernel"; "error" => %e),
+        }
+        return Ok(Opened { fib, leftover });
+    }
     match fib.flush_own() {
         Ok(0) => {}
         Ok(n) => {
@@ -123,44 +165,59 @@ pub fn open(settings: FibSettings, log: &Logger) -> anyhow::Result<Fib> {
         Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
         Err(e) => warn!(log, "cannot remove routes an earlier run left in the kernel"; "error" => %e),
     }
-    Ok(fib)
+    Ok(Opened { fib, leftover })
 }
 
-pub fn run(fib: Fib, settings: FibSettings, rx: Receiver<FibMsg>, log: Logger) {
+pub fn run(opened: Opened, settings: FibSettings, rx: Receiver<FibMsg>, log: Logger) {
     info!(log, "fib started"; "table" => settings.table, "metric" => settings.metric);
+    let now = Instant::now();
     let mut st = State {
-        fib,
+        fib: opened.fib,
         pending: HashMap::new(),
         failed: HashMap::new(),
         stats: FibStats::default(),
-        last_retry: Instant::now(),
+        next_retry: now + RETRY_EVERY,
+        retry_wait: RETRY_EVERY,
+        leftover: opened.leftover.into_iter().collect(),
+        adopt_until: now + ADOPT_GRACE,
         log,
     };
     loop {
-        let msg = if st.failed.is_empty() {
-            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-        } else {
-            rx.recv_timeout(RETRY_EVERY)
+        let mut deadline = None;
+        if !st.failed.is_empty() {
+            deadline = Some(st.next_retry);
+        }
+        if !st.leftover.is_empty() {
+            deadline = Some(deadline.map_or(st.adopt_until, |d: Instant| d.min(st.adopt_until)));
+        }
+        let msg = match deadline {
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(d) => rx.recv_deadline(d),
         };
         match msg {
             Ok(FibMsg::Exit) | Err(RecvTimeoutError::Disconnected) => break,
             Ok(m) => {
-                if !st.message(m) {
-                    break;
-                }
+                let mut exit = !st.message(m);
                 // Coalesce whatever else has queued before touching the kernel.
-                while let Ok(m) = rx.try_recv() {
-                    if !st.message(m) {
-                        st.apply();
-                        return st.exit(settings);
+                while !exit {
+                    match rx.try_recv() {
+                        Ok(m) => exit = !st.message(m),
+                        Err(_) => break,
                     }
                 }
                 st.apply();
+                if exit {
+                    break;
+                }
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if !st.failed.is_empty() && st.last_retry.elapsed() >= RETRY_EVERY {
+        let now = Instant::now();
+        if !st.failed.is_empty() && now >= st.next_retry {
             st.retry();
+        }
+        if !st.leftover.is_empty() && now >= st.adopt_until {
+            st.drop_leftovers();
         }
     }
     st.exit(settings);
@@ -173,6 +230,7 @@ impl State {
             FibMsg::Changes(changes) => {
                 for (prefix, hops) in changes {
                     self.failed.remove(&prefix);
+                    self.leftover.remove(&prefix);
                     self.pending.insert(prefix, hops);
                 }
             }
@@ -182,8 +240,8 @@ impl State {
                     .map(|p| {
                         if self.pending.contains_key(p) {
                             KernelState::Pending
-                        } else if let Some((_, e)) = self.failed.get(p) {
-                            KernelState::Failed(e.clone())
+                        } else if let Some(f) = self.failed.get(p) {
+                            KernelState::Failed(f.error.clone())
                         } else {
                             KernelState::Synced
                         }
@@ -208,24 +266,41 @@ impl State {
         }
         let pending: Vec<(Prefix, NextHops)> = self.pending.drain().collect();
         let n = pending.len();
+        let installed = self.stats.installed;
         self.write(pending);
         debug!(self.log, "fib batch applied"; "routes" => n, "failing" => self.failed.len());
-        if !self.failed.is_empty() && self.last_retry.elapsed() >= RETRY_AFTER_CHANGE {
-            // Something changed: routes that failed may go in now (a next hop became
-            // reachable through a route just installed). At most once a second, so that
-            // many unreachable routes do not turn every batch into a full retry.
-            self.retry();
+        if !self.failed.is_empty() && self.stats.installed > installed {
+            // Something went in: routes that failed may go in now too (a next hop became
+            // reachable through a route just installed). Soon, but not at once: a burst of
+            // batches makes one retry.
+            self.next_retry = self.next_retry.min(Instant::now() + RETRY_AFTER_CHANGE);
+            self.retry_wait = RETRY_EVERY;
         }
     }
 
+    /// Tries failed routes again, at most [`RETRY_ROUND`] of them.
     fn retry(&mut self) {
-        self.last_retry = Instant::now();
-        let again: Vec<(Prefix, NextHops)> = self.failed.drain().map(|(p, (h, _))| (p, h)).collect();
-        let n = again.len();
+        let keys: Vec<Prefix> = self.failed.keys().take(RETRY_ROUND).copied().collect();
+        let again: Vec<(Prefix, NextHops)> =
+            keys.iter().filter_map(|p| self.failed.get(p).map(|f| (*p, f.hops.clone()))).collect();
+        let before = self.failed.len();
         self.write(again);
-        if n > 0 {
-            debug!(self.log, "retried routes the kernel refused"; "routes" => n, "still_failing" => self.failed.len());
+        let still = self.failed.len();
+        if still < before {
+            self.retry_wait = RETRY_EVERY;
+        } else {
+            self.retry_wait = (self.retry_wait * 2).min(RETRY_MAX);
         }
+        self.next_retry = Instant::now() + self.retry_wait;
+        debug!(self.log, "retried routes the kernel refused"; "routes" => keys.len(), "still_failing" => still,
+            "next_retry_s" => self.retry_wait.as_secs());
+    }
+
+    /// Removes the routes an earlier run left that nothing learned again.
+    fn drop_leftovers(&mut self) {
+        let gone: Vec<(Prefix, NextHops)> = self.leftover.drain().map(|p| (p, NextHops::None)).collect();
+        info!(self.log, "removing routes an earlier run left that were not learned again"; "routes" => gone.len());
+        self.write(gone);
     }
 
     fn write(&mut self, routes: Vec<(Prefix, NextHops)>) {
@@ -241,20 +316,21 @@ impl State {
                 Ok(f) => f,
                 Err(e) => {
                     // The socket itself failed: keep everything for a retry.
-                    warn!(self.log, "kernel routing socket failed; will retry"; "error" => %e);
+                    warn!(self.log, "kernel routing socket failed; will retry"; "error" => %e, "routes" => chunk.len());
                     for (p, h) in chunk {
-                        self.failed.insert(*p, (h.clone(), e.to_string()));
+                        self.failed.insert(*p, Failure { hops: h.clone(), error: e.to_string() });
                     }
                     self.stats.errors += chunk.len() as u64;
                     continue;
                 }
             };
             let mut failed_idx = failures.iter().map(|(i, _)| *i).peekable();
-            for (i, (_, h)) in chunk.iter().enumerate() {
+            for (i, (p, h)) in chunk.iter().enumerate() {
                 if failed_idx.peek() == Some(&i) {
                     failed_idx.next();
                     continue;
                 }
+                self.failed.remove(p);
                 match h {
                     NextHops::None => self.stats.removed += 1,
                     _ => self.stats.installed += 1,
@@ -263,10 +339,11 @@ impl State {
             for (i, e) in failures {
                 let (p, h) = &chunk[i];
                 self.stats.errors += 1;
+                // Logged once per route while it keeps failing.
                 if !self.failed.contains_key(p) {
                     warn!(self.log, "kernel refused a route; will retry"; "prefix" => %p, "next_hops" => ?h.as_slice(), "error" => %e);
                 }
-                self.failed.insert(*p, (h.clone(), e.to_string()));
+                self.failed.insert(*p, Failure { hops: h.clone(), error: e.to_string() });
             }
         }
     }

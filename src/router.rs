@@ -109,8 +109,11 @@ impl NeighborConfig {
 
 struct Peer {
     cfg: NeighborConfig,
-    /// Stopped by the configuration or the operator, and not started.
-    disabled: bool,
+    /// Stopped by the configuration (`disabled = true`); the session runs only while
+    /// neither this nor `op_off` is set.
+    cfg_off: bool,
+    /// Stopped by the operator (`ternctl disable`, stored across restarts).
+    op_off: bool,
     tx: Mailbox,
     status: Arc<Snapshot<PeerStatus>>,
     join: JoinHandle<()>,
@@ -291,21 +294,26 @@ impl Router {
         self.next_clock_id += 1;
         let _ = self.clock_tx.send(ClockMsg::Register { id: clock_id, wakeup, tx: tx.clone() });
         self.table.write().unwrap_or_else(|e| e.into_inner()).insert(address, tx.clone());
-        let stored_off = match &self.store {
-            Some(store) => store.is_disabled(address).unwrap_or_else(|e| {
+        let stored = match &self.store {
+            Some(store) => store.disabled_reason(address).unwrap_or_else(|e| {
                 slog::warn!(self.log, "cannot read the stored state of a neighbor; starting it"; "neighbor" => %address, "error" => %e);
-                false
+                None
             }),
-            None => false,
+            None => None,
         };
-        let disabled = n.admin_down || stored_off;
-        if disabled {
+        let (cfg_off, op_off) = (n.admin_down, stored.is_some());
+        if cfg_off || op_off {
             info!(self.log, "neighbor is disabled, not starting its session"; "neighbor" => %address, "name" => &n.name,
-                "by" => if stored_off { "operator (stored)" } else { "configuration" });
+                "by" => if op_off { "operator (stored)" } else { "configuration" });
+            // Stopped with the reason, so that the peer's connections are refused with it.
+            let reason = stored.filter(|r| !r.is_empty()).unwrap_or_else(|| {
+                if op_off { "disabled by the operator" } else { "disabled in the configuration" }.to_string()
+            });
+            let _ = tx.send(RunnerMsg::Control(Control::Stop(Stop::shutdown(Some(reason)))));
         } else {
             let _ = tx.send(RunnerMsg::Control(Control::Start));
         }
-        self.peers.insert(address, Peer { cfg: n, disabled, tx, status, join, clock_id, peer_id });
+        self.peers.insert(address, Peer { cfg: n, cfg_off, op_off, tx, status, join, clock_id, peer_id });
         Ok(())
     }
 
@@ -362,28 +370,40 @@ impl Router {
     }
 
     /// Disables (stops with Cease / Administrative Shutdown and `message`) or enables a
-    /// neighbor's session. With `persist` the operator's choice is stored and holds across
-    /// restarts; fails without changing anything when it cannot be stored.
+    /// neighbor's session. `by_operator`: the operator's choice (`ternctl`), stored so that
+    /// it holds across restarts (fails without changing anything when it cannot be stored);
+    /// otherwise the configuration's `disabled`. The session runs only while neither the
+    /// operator nor the configuration disables it.
     pub fn set_disabled(
         &mut self,
         address: IpAddr,
         disabled: bool,
         message: Option<String>,
-        persist: bool,
+        by_operator: bool,
     ) -> anyhow::Result<()> {
         let address = dispatcher::canonical(address);
         let peer = self.peers.get_mut(&address).with_context(|| format!("no neighbor {address}"))?;
-        if persist {
+        if by_operator {
             if let Some(store) = &self.store {
                 store.set_disabled(address, disabled.then(|| message.clone().unwrap_or_default()).as_deref())?;
             }
         }
-        if peer.disabled == disabled {
-            return Ok(());
+        let was_off = peer.cfg_off || peer.op_off;
+        if by_operator {
+            peer.op_off = disabled;
+        } else {
+            peer.cfg_off = disabled;
         }
-        peer.disabled = disabled;
-        let control = if disabled { Control::Stop(Stop::shutdown(message)) } else { Control::Start };
-        info!(self.log, "neighbor {}", if disabled { "disabled" } else { "enabled" }; "neighbor" => %address, "name" => &peer.cfg.name);
+        let off = peer.cfg_off || peer.op_off;
+        let control = match (was_off, off) {
+            (false, true) => Control::Stop(Stop::shutdown(message)),
+            // Already down: a new message replaces the one the peer is refused with.
+            (true, true) if disabled && message.is_some() => Control::Stop(Stop::shutdown(message)),
+            (true, false) => Control::Start,
+            _ => return Ok(()),
+        };
+        info!(self.log, "neighbor {}", if off { "disabled" } else { "enabled" }; "neighbor" => %address, "name" => &peer.cfg.name,
+            "by" => if by_operator { "operator" } else { "configuration" });
         peer.tx
             .send(RunnerMsg::Control(control))
             .map_err(|_| anyhow::anyhow!("the session runner of {address} has stopped"))
@@ -391,7 +411,7 @@ impl Router {
 
     /// Whether a neighbor is disabled (by the configuration or the operator).
     pub fn is_disabled(&self, address: IpAddr) -> bool {
-        self.peers.get(&dispatcher::canonical(address)).is_some_and(|p| p.disabled)
+        self.peers.get(&dispatcher::canonical(address)).is_some_and(|p| p.cfg_off || p.op_off)
     }
 
     /// The configuration a neighbor runs with.
@@ -539,6 +559,9 @@ impl Router {
         }
         self.stopped = true;
         info!(self.log, "router received shutdown request, stopping sessions"; "asn" => self.cfg.asn);
+        if self.fib_tx.is_some() {
+            let _ = self.rib_tx.send(RibMsg::DetachFib);
+        }
         let peers: Vec<(IpAddr, Peer)> = self.peers.drain().collect();
         for (_, peer) in &peers {
             let _ = peer.tx.send(RunnerMsg::Control(Control::Exit(Stop::shutdown(message.clone()))));

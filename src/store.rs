@@ -81,8 +81,14 @@ impl Store {
 
     /// Whether the operator disabled the neighbor at `address`.
     pub fn is_disabled(&self, address: std::net::IpAddr) -> anyhow::Result<bool> {
+        Ok(self.disabled_reason(address)?.is_some())
+    }
+
+    /// The reason given when the operator disabled the neighbor at `address` (possibly
+    /// empty), or `None` when it is not disabled.
+    pub fn disabled_reason(&self, address: std::net::IpAddr) -> anyhow::Result<Option<String>> {
         let r = self.db.begin_read()?;
-        Ok(r.open_table(DISABLED)?.get(address.to_string().as_str())?.is_some())
+        Ok(r.open_table(DISABLED)?.get(address.to_string().as_str())?.map(|v| v.value().to_string()))
     }
 
     /// Every recorded announcement. A record that no longer decodes is reported, not

@@ -211,6 +211,18 @@ fn disable_survives_a_restart_and_enable_brings_the_session_back() {
     let n = r1.neighbor("r2");
     assert_eq!(n["disabled"], true);
     assert_ne!(n["state"], "established");
+    // A reload that toggles the configuration's `disabled` does not undo the operator's.
+    let cfg = |extra: &str| config(65001, a1, &neighbor("r2", a2, a1, 65002, extra), "");
+    r1.write_config(&cfg("disabled = true"));
+    r1.ctl_json(&["reload"]).unwrap();
+    r1.write_config(&cfg(""));
+    r1.ctl_json(&["reload"]).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(r1.neighbor("r2")["disabled"], true, "the operator's disable holds over reloads");
+    assert_ne!(r1.state("r2"), "established");
+    // r2 keeps being refused with the operator's message, also after r1's restart.
+    let last = r2.neighbor("r1")["last_notification_received"].as_str().unwrap_or_default().to_string();
+    assert!(last.contains("maintenance window"), "{last}");
     assert!(r1.ctl(&["enable", "r2"]).status.success());
     established(&r1, "r2");
     r1.stop();

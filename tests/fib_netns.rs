@@ -172,3 +172,51 @@ fn best_routes_go_into_the_kernel_and_leave_it_again() {
         .is_ok_and(|o| !o.stdout.is_empty()));
     r1.stop();
 }
+
+#[test]
+fn keep_on_exit_leaves_the_routes_and_a_restart_adopts_them_without_a_gap() {
+    if !is_root() {
+        eprintln!("skipped: network namespaces need root");
+        return;
+    }
+    let t = Netns::new("fibk-t");
+    let p = Netns::new("fibk-p");
+    t.ip(&["link", "add", "vt", "type", "veth", "peer", "name", "vp", "netns", p.name()]);
+    t.ip(&["addr", "add", "10.78.1.1/24", "dev", "vt"]);
+    p.ip(&["addr", "add", "10.78.1.2/24", "dev", "vp"]);
+    t.ip(&["link", "set", "vt", "up"]);
+    p.ip(&["link", "set", "vp", "up"]);
+    let tcfg = config(
+        65001,
+        "10.78.1.1",
+        &["10.78.1.1:179"],
+        "\n[fib]\nenabled = true\nkeep_on_exit = true\n",
+        &[("p", "10.78.1.2", "10.78.1.1", 65002)],
+    );
+    let mut rt = Ternd::in_netns("fibk", "t", &t);
+    rt.write_config(&tcfg);
+    let mut rp = Ternd::in_netns("fibk", "p", &p);
+    rp.write_config(
+        &(config(65002, "10.78.1.2", &["10.78.1.2:179"], "", &[("t", "10.78.1.1", "10.78.1.2", 65001)])
+            + "\n[[origin]]\nprefix = \"198.51.100.0/24\"\n"),
+    );
+    rt.start();
+    rp.start();
+    wait_for("the route in the kernel", Duration::from_secs(15), || {
+        kernel_routes(&t, false).contains("198.51.100.0/24 via 10.78.1.2")
+    });
+    // Stopped with keep_on_exit: the route stays (the peer's session going down with it
+    // must not turn into a deletion).
+    rt.stop();
+    assert!(kernel_routes(&t, false).contains("198.51.100.0/24 via 10.78.1.2"), "{}", kernel_routes(&t, false));
+    // Started again: the route is adopted, never absent, and still there once relearned.
+    rt.start();
+    assert!(kernel_routes(&t, false).contains("198.51.100.0/24"));
+    rt.wait_established("p", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(kernel_routes(&t, false).contains("198.51.100.0/24 via 10.78.1.2"));
+    rt.stop();
+    rp.stop();
+    // Leave the namespace clean for the guard (it is deleted anyway).
+    t.ip(&["route", "flush", "proto", "bgp"]);
+}

@@ -437,6 +437,17 @@ fn add_path_carries_two_paths_for_one_prefix() {
         "{:?}",
         rc.lookup(p)
     );
+    // An export policy change reaches the paths C holds under their own identifiers: a
+    // policy refusing p takes the remaining path away, and accepting it brings it back.
+    a1.announce(p, PathAttributes::default()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rc.lookup(p).is_some_and(|i| i.paths.len() == 2)));
+    let mut rules = neighbor(&rr, c, 65003, r3).rib;
+    rules.export = Some(Arc::new(reject_prefix("198.51.100.0/24")));
+    rr.set_rules(c, rules.clone()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rc.lookup(p).is_none()), "{:?}", rc.lookup(p));
+    rules.export = Some(Arc::new(Policy::accept_all()));
+    rr.set_rules(c, rules).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || rc.lookup(p).is_some_and(|i| i.paths.len() == 2)));
     for r in [a1, a2, rr, rc] {
         r.shutdown(None);
     }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tern::control::proto::{Direction, Request, ResetMode, RouteRequest};
+use tern::control::server::BUSY;
 use tern::control::{client, render, Response};
 
 const USAGE: &str = "usage: ternctl [--socket PATH] [--json] COMMAND
@@ -185,18 +186,34 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
+    // A refusal for lack of capacity is "no answer" (3), not "the daemon refused" (1).
+    let failure = |e: &str| if e.starts_with(BUSY) { ExitCode::from(3) } else { ExitCode::FAILURE };
     if args.has("--json") {
-        println!("{line}");
-        return if matches!(response, Response::Ok(_)) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        out(&format!("{line}\n"));
+        return match &response {
+            Response::Ok(_) => ExitCode::SUCCESS,
+            Response::Error(e) => failure(e),
+        };
     }
     match response {
         Response::Ok(reply) => {
-            print!("{}", render::reply(&reply));
+            out(&render::reply(&reply));
             ExitCode::SUCCESS
         }
         Response::Error(e) => {
             eprintln!("ternctl: {e}");
-            ExitCode::FAILURE
+            failure(&e)
+        }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`ternctl show route | head`) is not an error.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("ternctl: cannot write the answer: {e}");
         }
     }
 }

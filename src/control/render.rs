@@ -54,7 +54,9 @@ fn summary(s: &Summary) -> String {
             ]
         })
         .collect();
-    out.push_str(&table(&["Neighbor", "Address", "AS", "State", "Up/Down", "PfxRcd", "PfxSent"], &rows));
+    // PfxRcd: prefixes from the neighbor in the RIB now; Sent: prefixes announced or
+    // withdrawn to it since tern started (a count of changes, not of routes held).
+    out.push_str(&table(&["Neighbor", "Address", "AS", "State", "Up/Down", "PfxRcd", "Sent"], &rows));
     out
 }
 

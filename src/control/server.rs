@@ -17,11 +17,17 @@ use slog::{debug, warn, Logger};
 
 use super::proto::{Request, Response};
 
-/// One request for the daemon's main loop, with where its answer goes.
+/// One request for the daemon's main loop, with where its answer goes. `abandoned` is
+/// set when the client was told the daemon did not answer in time: the main loop then
+/// skips the request instead of carrying it out behind the operator's back.
 pub struct Command {
     pub request: Request,
     pub reply: Sender<Response>,
+    pub abandoned: Arc<AtomicBool>,
 }
+
+/// How a refusal for lack of capacity starts (ternctl exits 3 on it: no answer).
+pub const BUSY: &str = "the daemon is busy";
 
 /// Clients served at once; more are told to come back later.
 const MAX_CLIENTS: usize = 16;
@@ -76,9 +82,11 @@ impl Server {
     fn shut(&mut self) {
         let Some(join) = self.join.take() else { return };
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the blocking accept.
-        let _ = UnixStream::connect(&self.path);
-        let _ = join.join();
+        // Wake the blocking accept. If that is impossible (someone removed the socket
+        // file), the thread is left to end with the process rather than hang shutdown.
+        if UnixStream::connect(&self.path).is_ok() {
+            let _ = join.join();
+        }
         let _ = std::fs::remove_file(&self.path);
     }
 }
@@ -104,7 +112,7 @@ fn accept_loop(listener: UnixListener, commands: Sender<Command>, stop: Arc<Atom
             }
         };
         if clients.load(Ordering::SeqCst) >= MAX_CLIENTS {
-            let busy = Response::Error(format!("the daemon is serving {MAX_CLIENTS} clients; try again"));
+            let busy = Response::Error(format!("{BUSY}: it is serving {MAX_CLIENTS} clients; try again"));
             let _ = writeln!(stream, "{}", busy.to_line());
             continue;
         }
@@ -162,9 +170,12 @@ fn serve(stream: UnixStream, commands: &Sender<Command>, log: &Logger) {
 
 fn ask(commands: &Sender<Command>, request: Request) -> Response {
     let (tx, rx) = bounded(1);
-    if commands.send(Command { request, reply: tx }).is_err() {
+    let abandoned = Arc::new(AtomicBool::new(false));
+    if commands.send(Command { request, reply: tx, abandoned: abandoned.clone() }).is_err() {
         return Response::Error("the daemon is shutting down".into());
     }
-    rx.recv_timeout(CLIENT_TIMEOUT)
-        .unwrap_or_else(|_| Response::Error("the daemon did not answer in time (it may be shutting down)".into()))
+    rx.recv_timeout(CLIENT_TIMEOUT).unwrap_or_else(|_| {
+        abandoned.store(true, Ordering::SeqCst);
+        Response::Error("the daemon did not answer in time and will not carry the request out; try again".into())
+    })
 }

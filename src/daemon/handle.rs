@@ -29,7 +29,7 @@ fn done(message: String) -> Result<Reply, String> {
 
 fn answer(d: &mut Daemon, req: Request) -> Result<Reply, String> {
     match req {
-        Request::Summary => Ok(Reply::Summary(summary(d))),
+        Request::Summary => summary(d).map(Reply::Summary),
         Request::Neighbors => {
             let counts = d.router.prefix_counts();
             let neighbors =
@@ -45,6 +45,9 @@ fn answer(d: &mut Daemon, req: Request) -> Result<Reply, String> {
         Request::Routes(r) => routes(d, r),
         Request::Announce { prefix, communities, large_communities, med } => {
             let p = parse_prefix(&prefix)?;
+            if d.config.origins.iter().any(|o| o.prefix == p) {
+                return Err(format!("{p} is originated by the configuration ([[origin]]); change it there and reload"));
+            }
             let mut attrs = PathAttributes { med, ..Default::default() };
             for c in &communities {
                 attrs.communities.push(parse_community(c).map_err(|e| format!("community {c:?}: {e}"))?);
@@ -92,7 +95,8 @@ fn answer(d: &mut Daemon, req: Request) -> Result<Reply, String> {
             let address = find(d, &neighbor)?;
             let message = message.or_else(|| Some("disabled by the operator".into()));
             d.router.set_disabled(address, true, message, true).map_err(|e| format!("{e:#}"))?;
-            done(format!("neighbor {neighbor} disabled (kept across restarts; `ternctl enable {neighbor}` starts it)"))
+            let kept = if d.config.router.state_dir.is_some() { "kept across restarts; " } else { "" };
+            done(format!("neighbor {neighbor} disabled ({kept}`ternctl enable {neighbor}` starts it)"))
         }
         Request::Enable { neighbor } => {
             let address = find(d, &neighbor)?;
@@ -132,13 +136,13 @@ fn secs_since(t: SystemTime) -> u64 {
     SystemTime::now().duration_since(t).map_or(0, |d| d.as_secs())
 }
 
-fn summary(d: &Daemon) -> Summary {
+fn summary(d: &Daemon) -> Result<Summary, String> {
     let (ipv4, ipv6, paths, sets) = match d.router.rib_summary() {
         Some(crate::rib::Answer::Summary { ipv4, ipv6, paths, attribute_sets }) => (ipv4, ipv6, paths, attribute_sets),
-        _ => (0, 0, 0, 0),
+        _ => return Err("the RIB did not answer in time (busy with a large update?); try again".into()),
     };
     let counts = d.router.prefix_counts();
-    Summary {
+    Ok(Summary {
         version: env!("CARGO_PKG_VERSION").into(),
         asn: d.config.router.asn,
         router_id: d.config.router.router_id.to_string(),
@@ -149,7 +153,7 @@ fn summary(d: &Daemon) -> Summary {
         paths,
         attribute_sets: sets,
         neighbors: d.router.neighbors().iter().map(|s| brief(d, s, counts.get(&s.address).copied())).collect(),
-    }
+    })
 }
 
 fn brief(d: &Daemon, s: &PeerStatus, prefixes: Option<u64>) -> NeighborBrief {
@@ -303,6 +307,9 @@ fn kernel_text(info: &RouteInfo, state: crate::fib::KernelState) -> String {
         KernelState::Synced => match best {
             None => "not installed (no usable path)".into(),
             Some(p) if p.1.is_unspecified() => "not installed (originated here)".into(),
+            Some(p) if info.prefix.addr().is_ipv4() && p.3.attrs.next_hop.is_none() => {
+                "not installed (an IPv6 next hop for an IPv4 route is not installed)".into()
+            }
             Some(_) => "installed".into(),
         },
     }

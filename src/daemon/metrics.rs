@@ -1,5 +1,7 @@
-//! Counters and gauges in OpenMetrics text format (`ternctl show metrics`), for a
-//! Prometheus node-exporter textfile or any scraper that can run a command.
+//! Counters and gauges in OpenMetrics text format (`ternctl show metrics`): counter
+//! families are declared without the `_total` suffix their samples carry, as OpenMetrics
+//! requires, so scrape it as OpenMetrics (a Prometheus scraper that reads only the older
+//! text format sees the counters as untyped).
 
 use std::fmt::Write;
 

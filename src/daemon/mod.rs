@@ -92,6 +92,10 @@ fn main_loop(d: &mut Daemon, commands: &Receiver<Command>, signals: &Receiver<Si
         select! {
             recv(commands) -> cmd => {
                 let Ok(cmd) = cmd else { continue };
+                if cmd.abandoned.load(std::sync::atomic::Ordering::SeqCst) {
+                    warn!(d.log, "admin request skipped: its client gave up waiting"; "request" => ?cmd.request);
+                    continue;
+                }
                 let response = handle::request(d, cmd.request);
                 let _ = cmd.reply.send(response);
             }
@@ -120,14 +124,19 @@ pub fn reload(d: &mut Daemon) -> Result<String, String> {
             warn!(d.log, "cannot remove a neighbor"; "neighbor" => %address, "error" => %e);
         }
     }
+    // A neighbor that cannot be (re)started is left out of the configuration kept as
+    // running, so that the next reload tries it again.
+    let mut failed = Vec::new();
     for n in &plan.reset {
         if let Err(e) = d.router.replace_neighbor(n.clone()) {
             error!(d.log, "cannot restart a neighbor"; "neighbor" => %n.address, "error" => format!("{e:#}"));
+            failed.push(n.address);
         }
     }
     for n in &plan.add {
         if let Err(e) = d.router.add_neighbor(n.clone()) {
             error!(d.log, "cannot start a neighbor"; "neighbor" => %n.address, "error" => format!("{e:#}"));
+            failed.push(n.address);
         }
     }
     for (address, rules) in &plan.rules {
@@ -145,8 +154,14 @@ pub fn reload(d: &mut Daemon) -> Result<String, String> {
     if let Some(level) = plan.log_level {
         d.level.set(level);
     }
+    let mut new = new;
+    new.neighbors.retain(|n| !failed.contains(&n.address));
     d.config = new;
     info!(d.log, "configuration reloaded"; "changes" => &summary);
+    if !failed.is_empty() {
+        let list: Vec<String> = failed.iter().map(ToString::to_string).collect();
+        return Err(format!("{summary}; but these neighbors could not be started (see the log): {}", list.join(", ")));
+    }
     Ok(summary)
 }
 

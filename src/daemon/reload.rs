@@ -5,8 +5,9 @@
 //! (keyed by address), and says what to do:
 //! - settings that define the session (everything a peer sees in the OPEN or on the TCP
 //!   connection: address, port, ASNs, local address, MD5 key, GTSM, passive, timers,
-//!   families, ADD-PATH, extended next hop, and the name, which labels its logs) reset the
-//!   session: the old one ends with Cease / Administrative Reset and the new one starts;
+//!   families, ADD-PATH and its best N, extended next hop, soft reconfiguration inbound, and
+//!   the name, which labels its logs) reset the session: the old one ends with Cease /
+//!   Administrative Reset and the new one starts;
 //! - routing rules (import / export policy, including a changed body of a named policy,
 //!   max-prefix, route reflection, next-hop-self, allow-own-as, enforce-first-as) apply
 //!   without a reset;
@@ -98,10 +99,16 @@ impl Plan {
 }
 
 /// The settings of a neighbor whose change resets its session: everything but its routing
-/// rules and `disabled`.
+/// rules and `disabled`. Two routing rules count as session settings: the pre-policy table
+/// (`soft_reconfiguration_inbound`) is only complete when kept from the session's start,
+/// and a changed ADD-PATH best N would leave paths sent under the old limit at the peer.
 fn session_part(n: &NeighborConfig) -> NeighborConfig {
     let mut s = n.clone();
-    s.rib = PeerRules::default();
+    s.rib = PeerRules {
+        soft_reconfiguration_inbound: n.rib.soft_reconfiguration_inbound,
+        add_path_send_max: n.rib.add_path_send_max,
+        ..PeerRules::default()
+    };
     s.admin_down = false;
     s
 }

@@ -43,6 +43,23 @@ impl AdjIn {
         }
     }
 
+    /// Every (prefix, path id) stored for `family`.
+    pub fn keys(&self, family: Family) -> Vec<(Prefix, u32)> {
+        if family == Family::IPV6_UNICAST {
+            self.v6
+                .keys()
+                .map(|&(a, len, id)| (Prefix::new(IpAddr::V6(a.into()), len).expect("valid IPv6 key"), id))
+                .collect()
+        } else {
+            self.v4
+                .keys()
+                .map(|&(k, id)| {
+                    (Prefix::new(IpAddr::V4(((k >> 8) as u32).into()), k as u8).expect("valid IPv4 key"), id)
+                })
+                .collect()
+        }
+    }
+
     /// The stored routes grouped by attribute set and family, ready to be imported again.
     pub fn groups(&self) -> Vec<(Attrs, Family, Vec<Nlri>)> {
         let mut by_set: KeyMap<(usize, u16), (Attrs, Family, Vec<Nlri>)> = KeyMap::default();

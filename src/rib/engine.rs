@@ -133,6 +133,10 @@ pub enum RibMsg {
         prefix: Prefix,
     },
     Query(Query, Sender<Answer>),
+    /// Stop telling the FIB thread about changes: the router is shutting down, and the
+    /// withdrawals of peers going down must not become kernel route deletions (the FIB
+    /// thread removes tern's routes itself, or keeps them with `keep_on_exit`).
+    DetachFib,
     Exit,
 }
 
@@ -289,6 +293,10 @@ impl Rib {
             RibMsg::WithdrawOrigin { prefix } => self.remove(family_of(&prefix), prefix, LOCAL, 0),
             RibMsg::Query(q, reply) => {
                 let _ = reply.send(self.query(q));
+            }
+            RibMsg::DetachFib => {
+                self.fib = None;
+                self.fib_dirty.clear();
             }
             RibMsg::Exit => return false,
         }
@@ -469,13 +477,23 @@ impl Rib {
             // RFC 7313 §4: the peer re-sends its routes; those it does not re-send by the
             // EoRR are stale and go.
             RefreshSubtype::BeginRefresh => {
-                let keys = self.paths_of(id, rr.family);
+                let mut keys = self.paths_of(id, rr.family);
+                // With a pre-policy table, routes import refused are stale candidates too:
+                // they must leave it as well when the peer does not send them again.
+                if let Some(adj) = self.peers.get(&id).and_then(|p| p.adj_in.as_ref()) {
+                    keys.extend(adj.keys(rr.family));
+                }
                 self.stale.insert((id, rr.family.afi), keys);
             }
             RefreshSubtype::EndRefresh => {
                 let Some(stale) = self.stale.remove(&(id, rr.family.afi)) else { return };
                 if !stale.is_empty() {
                     info!(self.log, "removing routes not refreshed"; "peer" => ?address, "count" => stale.len());
+                }
+                if let Some(adj) = self.peers.get_mut(&id).and_then(|p| p.adj_in.as_mut()) {
+                    for &(prefix, path_id) in &stale {
+                        adj.remove(prefix, path_id);
+                    }
                 }
                 for (prefix, path_id) in stale {
                     self.remove(rr.family, prefix, id, path_id);
@@ -530,18 +548,38 @@ impl Rib {
         }
         info!(self.log, "export rules changed, sending the difference"; "peer" => %peer.info.address);
         let families = out.families().to_vec();
+        let limit = peer.rules.add_path_send_max;
         for family in families {
-            let routes = self.bests(family);
+            let all = self.peers.get(&id).and_then(|p| p.up.as_ref()).is_some_and(|o| o.all_paths(family));
+            // What the peer may hold: the best path under id 0, or to an ADD-PATH receiver
+            // every path (or the best N) under its own identifier.
+            let routes: Vec<(Prefix, Path, u32)> = if all {
+                let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
+                let pick = |k: Prefix, d: &super::table::Dest| -> Vec<(Prefix, Path, u32)> {
+                    let paths = match limit {
+                        None => d.paths().to_vec(),
+                        Some(n) => rank(d.paths(), usize::from(n), peers, local, decision),
+                    };
+                    paths
+                        .into_iter()
+                        .map(|p| {
+                            let tx = super::export::tx_path_id(&p);
+                            (k, p, tx)
+                        })
+                        .collect()
+                };
+                match family.afi {
+                    crate::wire::AFI_IPV6 => self.v6.routes.iter().flat_map(|(k, d)| pick(k.prefix(), d)).collect(),
+                    _ => self.v4.routes.iter().flat_map(|(k, d)| pick(k.prefix(), d)).collect(),
+                }
+            } else {
+                self.bests(family).into_iter().map(|(p, path)| (p, path, 0)).collect()
+            };
             let env = Env { local: &self.local, cluster_id: self.cluster_id };
-            for (prefix, path) in routes {
+            for (prefix, path, path_id) in routes {
                 let src = id_info(&self.peers, &self.local, path.peer).clone();
                 let Some(peer) = self.peers.get_mut(&id) else { return };
-                super::export::reexport(
-                    peer,
-                    &old,
-                    &env,
-                    &Route { family, prefix, path: &path, src: &src, path_id: 0 },
-                );
+                super::export::reexport(peer, &old, &env, &Route { family, prefix, path: &path, src: &src, path_id });
             }
         }
     }
@@ -558,6 +596,9 @@ impl Rib {
         let groups = adj.groups();
         debug!(self.log, "re-applying import rules to the stored routes"; "peer" => %peer.info.address, "sets" => groups.len());
         for (attrs, family, nlri) in groups {
+            if self.peers.get(&id).is_none_or(|p| p.up.is_none()) {
+                break; // stopped half way (max-prefix)
+            }
             self.announce(id, family, attrs.attrs.clone(), attrs.mp_next_hop(), nlri);
         }
     }
@@ -669,7 +710,7 @@ impl Rib {
         if !nlri.is_empty() {
             self.announce(id, Family::IPV4_UNICAST, attrs.clone(), None, nlri);
         }
-        if let Some(mp) = mp_reach {
+        if let Some(mp) = mp_reach.filter(|_| self.peers.get(&id).is_some_and(|p| p.up.is_some())) {
             self.announce(id, mp.family, attrs, Some(mp.next_hop), mp.nlri);
         }
     }
@@ -879,9 +920,10 @@ impl Rib {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.prefixes = p.prefixes.saturating_sub(1);
             }
-        }
-        if self.fib.is_some() {
-            self.fib_dirty.push(prefix);
+            // The selected set may have changed even where the best path did not (ECMP).
+            if self.fib.is_some() {
+                self.fib_dirty.push(prefix);
+            }
         }
         if let Some(change) = change {
             self.export(family, prefix, change);

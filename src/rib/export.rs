@@ -297,6 +297,15 @@ fn transform(q: &PeerInfo, rules: &PeerRules, out: &PeerOut, env: &Env, route: &
         let mut nh = r.mp_next_hop();
         super::import::set_next_hop(&mut r.attrs, &mut nh, family, addr);
         r.set_mp_next_hop(nh);
+        // The policy's next hop follows the same rules as ours: an IPv6 next hop for an
+        // IPv4 route only with RFC 8950, and then in MP_REACH_NLRI alone.
+        if family == Family::IPV4_UNICAST && matches!(r.mp_next_hop(), Some(NextHop::V6(_) | NextHop::V6LinkLocal(..)))
+        {
+            if !out.v4_over_v6 {
+                return None;
+            }
+            r.attrs.next_hop = None;
+        }
     }
     Some(r)
 }

@@ -82,9 +82,13 @@ pub fn apply(
 
 /// Writes a next hop a policy set where the family keeps it.
 pub fn set_next_hop(attrs: &mut PathAttributes, mp_next_hop: &mut Option<NextHop>, family: Family, next_hop: IpAddr) {
-    match (family == Family::IPV4_UNICAST && mp_next_hop.is_none(), next_hop) {
-        (true, IpAddr::V4(a)) => attrs.next_hop = Some(a),
-        (_, IpAddr::V4(a)) => *mp_next_hop = Some(NextHop::V4(a)),
+    match (family == Family::IPV4_UNICAST, next_hop) {
+        // An IPv4 route with an IPv4 next hop: NEXT_HOP, even if it had an RFC 8950 one.
+        (true, IpAddr::V4(a)) => {
+            attrs.next_hop = Some(a);
+            *mp_next_hop = None;
+        }
+        (false, IpAddr::V4(a)) => *mp_next_hop = Some(NextHop::V4(a)),
         (_, IpAddr::V6(a)) => *mp_next_hop = Some(NextHop::V6(a)),
     }
 }
