@@ -69,6 +69,7 @@ step "r1 announces 198.51.100.0/24"
 ctl r1 announce 198.51.100.0/24 --community 65000:100
 wait_until "r2 to learn it" 10 has_route r2 198.51.100.0/24
 wait_until "r1 to learn r2's origin" 10 has_route r1 203.0.113.0/24
+sleep 1.2   # session counters are published once a second
 
 for r in r1 r2; do
     step "$r: summary"
