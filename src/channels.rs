@@ -8,7 +8,7 @@
 //!    │        ▲                                                                ternctl client
 //!    │        └── Signal (SIGHUP reload, SIGTERM/SIGINT stop) ── signal thread (1)
 //!    │   Router::add/remove_neighbor, set_rules, shutdown, ...
-//!    ├─ clock (1) ── RunnerMsg::Tick(now), only to runners that are due ──► session runner
+//!    ├─ clock (1) ── tick: now in the Wakeup + unpark, only to runners due ──► session runner
 //!    ├─ dispatcher (1 per listen address) ── RunnerMsg::Accepted ─────► runner of that peer
 //!    ├─ session runner (1 per peer) ◄── RunnerMsg::Read ── reader (1 per live connection)
 //!    │        ▲   ◄── RunnerMsg::Connected ── connector (short-lived, per outbound attempt)
@@ -60,6 +60,11 @@ impl Mailbox {
         let sent = self.tx.send(msg);
         self.thread.unpark();
         sent
+    }
+
+    /// Wakes the runner without a message (the clock's tick, published in its [`Wakeup`]).
+    pub fn wake(&self) {
+        self.thread.unpark();
     }
 }
 
@@ -171,12 +176,16 @@ pub enum Control {
 pub struct Wakeup {
     /// Milliseconds since the clock's epoch; `u64::MAX` for never.
     pub deadline: AtomicU64,
+    /// A tick is waiting for the runner; `tick_at` is its `now` (microseconds since the
+    /// clock's epoch). The clock delivers a tick by setting these and unparking the runner:
+    /// no channel message, so a tick costs one wake-up and nothing else.
     pub pending: AtomicBool,
+    pub tick_at: AtomicU64,
 }
 
 impl Default for Wakeup {
     fn default() -> Wakeup {
-        Wakeup { deadline: AtomicU64::new(u64::MAX), pending: AtomicBool::new(false) }
+        Wakeup { deadline: AtomicU64::new(u64::MAX), pending: AtomicBool::new(false), tick_at: AtomicU64::new(0) }
     }
 }
 

@@ -1,9 +1,11 @@
 //! The clock thread: one for the whole router, ticking at a fixed resolution.
 //!
-//! Runners register a [`Wakeup`] (deadline in milliseconds since [`Epoch`], and a pending
-//! flag) and their input channel. On every tick the clock reads each deadline and sends
-//! `RunnerMsg::Tick(now)` to the runners that are due; a runner that has not consumed its
-//! previous tick is not sent another. The
+//! Runners register a [`Wakeup`] (deadline in milliseconds since [`Epoch`], a pending flag
+//! and the tick's `now`) and their mailbox. On every tick the clock reads each deadline and
+//! delivers the tick to the runners that are due: it writes `now` into their `Wakeup`, sets
+//! the pending flag and unparks them, which they handle as `RunnerMsg::Tick(now)`; a runner
+//! that has not consumed its previous tick is not sent another. No channel message is
+//! involved, so a tick costs the runner one wake-up. The
 //! FSM compares its timer deadlines with the `now` it is given, so lateness is at most one
 //! resolution.
 
@@ -14,7 +16,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{select, tick, Receiver};
 use slog::{debug, Logger};
 
-use crate::channels::{ClockMsg, Mailbox, RunnerMsg, Wakeup};
+use crate::channels::{ClockMsg, Mailbox, Wakeup};
 
 /// No deadline.
 pub const NEVER: u64 = u64::MAX;
@@ -28,12 +30,22 @@ impl Epoch {
         Epoch(Instant::now())
     }
 
-    /// `t` as milliseconds since the epoch, rounded down so a deadline is never reported
-    /// later than it is.
+    /// `t` as milliseconds since the epoch, rounded down.
     pub fn millis(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.0).as_millis() as u64
     }
 
+    /// `t` as microseconds since the epoch (a tick's `now`).
+    pub fn micros(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.0).as_micros() as u64
+    }
+
+    /// The instant `micros` after the epoch.
+    pub fn at_micros(&self, micros: u64) -> Instant {
+        self.0 + Duration::from_micros(micros)
+    }
+
+    /// Publishes a deadline, rounded down so that it is never reported later than it is.
     pub fn store(&self, slot: &AtomicU64, deadline: Option<Instant>) {
         slot.store(deadline.map_or(NEVER, |t| self.millis(t)), Ordering::Relaxed);
     }
@@ -54,8 +66,10 @@ pub fn run(resolution: Duration, epoch: Epoch, rx: Receiver<ClockMsg>, log: Logg
                 let now = t.unwrap_or_else(|_| Instant::now());
                 let now_ms = epoch.millis(now);
                 for (_, wakeup, tx) in &runners {
-                    if wakeup.deadline.load(Ordering::Relaxed) <= now_ms && !wakeup.pending.swap(true, Ordering::AcqRel) {
-                        let _ = tx.send(RunnerMsg::Tick(now));
+                    if wakeup.deadline.load(Ordering::Relaxed) <= now_ms && !wakeup.pending.load(Ordering::Acquire) {
+                        wakeup.tick_at.store(epoch.micros(now), Ordering::Relaxed);
+                        wakeup.pending.store(true, Ordering::Release);
+                        tx.wake();
                     }
                 }
             }

@@ -166,15 +166,20 @@ impl Runner {
             // Drain the mailbox; when it is empty, park until a sender unparks us (unless
             // bytes wait for the socket: then the next flush blocks at most the write
             // timeout instead).
-            let event = match self.s.rx.try_recv() {
-                Ok(m) => Some(m),
-                Err(TryRecvError::Empty) => {
-                    if !flushing {
-                        std::thread::park();
+            let event = if self.s.wakeup.pending.load(Ordering::Acquire) {
+                let at = self.s.wakeup.tick_at.load(Ordering::Relaxed);
+                Some(RunnerMsg::Tick(self.s.epoch.at_micros(at)))
+            } else {
+                match self.s.rx.try_recv() {
+                    Ok(m) => Some(m),
+                    Err(TryRecvError::Empty) => {
+                        if !flushing {
+                            std::thread::park();
+                        }
+                        None
                     }
-                    None
+                    Err(TryRecvError::Disconnected) => Some(exit_now()),
                 }
-                Err(TryRecvError::Disconnected) => Some(exit_now()),
             };
             self.absorb_keepalives();
             match event {
