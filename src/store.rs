@@ -79,11 +79,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the operator disabled the neighbor at `address`.
-    pub fn is_disabled(&self, address: std::net::IpAddr) -> anyhow::Result<bool> {
-        Ok(self.disabled_reason(address)?.is_some())
-    }
-
     /// The reason given when the operator disabled the neighbor at `address` (possibly
     /// empty), or `None` when it is not disabled.
     pub fn disabled_reason(&self, address: std::net::IpAddr) -> anyhow::Result<Option<String>> {
@@ -137,13 +132,13 @@ mod tests {
         let s = Store::open(&dir).unwrap();
         assert_eq!(s.origins().unwrap(), vec![(p, a)]);
         let n: std::net::IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(!s.is_disabled(n).unwrap());
+        assert_eq!(s.disabled_reason(n).unwrap(), None);
         s.set_disabled(n, Some("maintenance")).unwrap();
         drop(s);
         let s = Store::open(&dir).unwrap();
-        assert!(s.is_disabled(n).unwrap());
+        assert_eq!(s.disabled_reason(n).unwrap().as_deref(), Some("maintenance"));
         s.set_disabled(n, None).unwrap();
-        assert!(!s.is_disabled(n).unwrap());
+        assert_eq!(s.disabled_reason(n).unwrap(), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -5,6 +5,7 @@
 //! Needs `bird` (Debian `bird2`); `.ci/run` installs it.
 
 mod harness;
+mod ternd;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -27,7 +28,7 @@ impl Bird {
         let dir = std::env::temp_dir().join(format!("tern-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("bird.conf"), config).unwrap();
-        let bird = which("bird").expect("BIRD 2 is needed for this test: apt-get install bird2 (bash .ci/run does)");
+        let bird = ternd::require("bird", "bird2");
         let child = Command::new(bird)
             .arg("-f")
             .arg("-c")
@@ -59,15 +60,6 @@ impl Drop for Bird {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn which(cmd: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .chain(["/usr/sbin", "/sbin"])
-        .map(|d| PathBuf::from(d).join(cmd))
-        .find(|p| p.exists())
 }
 
 #[test]

@@ -6,57 +6,42 @@
 //! A route costs a key and an interned attribute reference; the attribute sets themselves
 //! are shared with the Loc-RIB's when policy did not change them.
 
-use std::net::IpAddr;
-
 use super::intern::Attrs;
-use super::table::KeyMap;
+use super::table::{Key, KeyMap};
 use crate::wire::{Family, Nlri, Prefix};
 
+/// Routes by (table key, path id): the keys are the route table's own ([`Key`]).
 #[derive(Debug, Default)]
 pub struct AdjIn {
     v4: KeyMap<(u64, u32), Attrs>,
-    v6: KeyMap<(u128, u8, u32), Attrs>,
+    v6: KeyMap<((u128, u8), u32), Attrs>,
     /// Something was received since the table was (re)created: it reflects the peer.
     pub filled: bool,
 }
 
 impl AdjIn {
     pub fn insert(&mut self, prefix: Prefix, path_id: u32, attrs: Attrs) {
-        match prefix.addr() {
-            IpAddr::V4(a) => {
-                self.v4.insert((u64::from(u32::from(a)) << 8 | u64::from(prefix.len()), path_id), attrs);
-            }
-            IpAddr::V6(a) => {
-                self.v6.insert((u128::from(a), prefix.len(), path_id), attrs);
-            }
+        if let Some(k) = u64::from_prefix(&prefix) {
+            self.v4.insert((k, path_id), attrs);
+        } else if let Some(k) = <(u128, u8)>::from_prefix(&prefix) {
+            self.v6.insert((k, path_id), attrs);
         }
     }
 
     pub fn remove(&mut self, prefix: Prefix, path_id: u32) {
-        match prefix.addr() {
-            IpAddr::V4(a) => {
-                self.v4.remove(&(u64::from(u32::from(a)) << 8 | u64::from(prefix.len()), path_id));
-            }
-            IpAddr::V6(a) => {
-                self.v6.remove(&(u128::from(a), prefix.len(), path_id));
-            }
+        if let Some(k) = u64::from_prefix(&prefix) {
+            self.v4.remove(&(k, path_id));
+        } else if let Some(k) = <(u128, u8)>::from_prefix(&prefix) {
+            self.v6.remove(&(k, path_id));
         }
     }
 
     /// Every (prefix, path id) stored for `family`.
     pub fn keys(&self, family: Family) -> Vec<(Prefix, u32)> {
         if family == Family::IPV6_UNICAST {
-            self.v6
-                .keys()
-                .map(|&(a, len, id)| (Prefix::new(IpAddr::V6(a.into()), len).expect("valid IPv6 key"), id))
-                .collect()
+            self.v6.keys().map(|&(k, id)| (k.prefix(), id)).collect()
         } else {
-            self.v4
-                .keys()
-                .map(|&(k, id)| {
-                    (Prefix::new(IpAddr::V4(((k >> 8) as u32).into()), k as u8).expect("valid IPv4 key"), id)
-                })
-                .collect()
+            self.v4.keys().map(|&(k, id)| (k.prefix(), id)).collect()
         }
     }
 
@@ -71,12 +56,10 @@ impl AdjIn {
                 .push(nlri);
         };
         for (&(k, path_id), attrs) in &self.v4 {
-            let prefix = Prefix::new(IpAddr::V4(((k >> 8) as u32).into()), k as u8).expect("valid IPv4 key");
-            add(attrs, Family::IPV4_UNICAST, Nlri::with_path_id(prefix, path_id));
+            add(attrs, Family::IPV4_UNICAST, Nlri::with_path_id(k.prefix(), path_id));
         }
-        for (&(a, len, path_id), attrs) in &self.v6 {
-            let prefix = Prefix::new(IpAddr::V6(a.into()), len).expect("valid IPv6 key");
-            add(attrs, Family::IPV6_UNICAST, Nlri::with_path_id(prefix, path_id));
+        for (&(k, path_id), attrs) in &self.v6 {
+            add(attrs, Family::IPV6_UNICAST, Nlri::with_path_id(k.prefix(), path_id));
         }
         by_set.into_values().collect()
     }

@@ -306,25 +306,19 @@ impl Rib {
 
     fn query(&self, q: Query) -> Answer {
         match q {
-            Query::Lookup(prefix) => {
-                let dest = match prefix.addr() {
-                    IpAddr::V4(_) => u64::from_prefix(&prefix).and_then(|k| self.v4.get(&k)),
-                    IpAddr::V6(_) => <(u128, u8)>::from_prefix(&prefix).and_then(|k| self.v6.get(&k)),
-                };
-                Answer::Route(dest.map(|d| {
-                    let selected: Vec<&Path> = d.selected().collect();
-                    let paths = d
-                        .paths()
-                        .iter()
-                        .map(|p| {
-                            let info = id_info(&self.peers, &self.local, p.peer);
-                            let sel = selected.contains(&p);
-                            (info.name.clone(), info.address, p.path_id, p.attrs.clone(), sel)
-                        })
-                        .collect();
-                    RouteInfo { prefix, paths, reason: d.step().describe() }
-                }))
-            }
+            Query::Lookup(prefix) => Answer::Route(self.dest(&prefix).map(|d| {
+                let selected: Vec<&Path> = d.selected().collect();
+                let paths = d
+                    .paths()
+                    .iter()
+                    .map(|p| {
+                        let info = id_info(&self.peers, &self.local, p.peer);
+                        let sel = selected.contains(&p);
+                        (info.name.clone(), info.address, p.path_id, p.attrs.clone(), sel)
+                    })
+                    .collect();
+                RouteInfo { prefix, paths, reason: d.step().describe() }
+            })),
             Query::Summary => Answer::Summary {
                 ipv4: self.v4.len(),
                 ipv6: self.v6.len(),
@@ -623,7 +617,7 @@ impl Rib {
         for family in [Family::IPV4_UNICAST, Family::IPV6_UNICAST] {
             if self.any_add_path(family) {
                 for (prefix, path_id) in self.paths_of(id, family) {
-                    gone.extend(self.find_path(family, prefix, id, path_id).map(|p| (family, prefix, p)));
+                    gone.extend(self.find_path(prefix, id, path_id).map(|p| (family, prefix, p)));
                     if let Some(before) = self.best_n_before(family, prefix) {
                         best_n.push((family, prefix, before));
                     }
@@ -868,11 +862,7 @@ impl Rib {
 
     /// The paths of `prefix` in decision order, at most `n`.
     fn ranked(&self, prefix: Prefix, n: usize) -> Vec<Path> {
-        let dest = match prefix.addr() {
-            IpAddr::V4(_) => u64::from_prefix(&prefix).and_then(|k| self.v4.get(&k)),
-            IpAddr::V6(_) => <(u128, u8)>::from_prefix(&prefix).and_then(|k| self.v6.get(&k)),
-        };
-        dest.map(|d| rank(d.paths(), n, &self.peers, &self.local, &self.decision)).unwrap_or_default()
+        self.dest(&prefix).map(|d| rank(d.paths(), n, &self.peers, &self.local, &self.decision)).unwrap_or_default()
     }
 
     fn insert_path(&mut self, family: Family, prefix: Prefix, path: Path) -> bool {
@@ -907,7 +897,7 @@ impl Rib {
     }
 
     fn remove_path(&mut self, family: Family, prefix: Prefix, peer: PeerId, path_id: u32) {
-        let add_path = if self.any_add_path(family) { self.find_path(family, prefix, peer, path_id) } else { None };
+        let add_path = if self.any_add_path(family) { self.find_path(prefix, peer, path_id) } else { None };
         let (peers, local, decision) = (&self.peers, &self.local, &self.decision);
         let removed = match family.afi {
             crate::wire::AFI_IPV6 => <(u128, u8)>::from_prefix(&prefix)
@@ -933,12 +923,16 @@ impl Rib {
         }
     }
 
-    fn find_path(&self, family: Family, prefix: Prefix, peer: PeerId, path_id: u32) -> Option<Path> {
-        let dest = match family.afi {
-            crate::wire::AFI_IPV6 => self.v6.get(&<(u128, u8)>::from_prefix(&prefix)?),
-            _ => self.v4.get(&u64::from_prefix(&prefix)?),
-        }?;
-        dest.paths().iter().find(|p| p.peer == peer && p.path_id == path_id).cloned()
+    fn find_path(&self, prefix: Prefix, peer: PeerId, path_id: u32) -> Option<Path> {
+        self.dest(&prefix)?.paths().iter().find(|p| p.peer == peer && p.path_id == path_id).cloned()
+    }
+
+    /// The paths of a prefix, from the table of its family.
+    pub(crate) fn dest(&self, prefix: &Prefix) -> Option<&super::table::Dest> {
+        match prefix.addr() {
+            IpAddr::V4(_) => self.v4.get(&u64::from_prefix(prefix)?),
+            IpAddr::V6(_) => self.v6.get(&<(u128, u8)>::from_prefix(prefix)?),
+        }
     }
 
     /// Offers a changed best path to every peer that is up.
@@ -953,9 +947,6 @@ impl Rib {
             self.flush();
             self.export(family, prefix, change);
             return;
-        }
-        if self.fib.is_some() {
-            self.fib_dirty.push(prefix);
         }
         let ids = std::mem::take(&mut self.best_only[fi(family)]);
         let before_src = change.before.as_ref().map(|p| id_info(&self.peers, &self.local, p.peer).clone());
@@ -1005,11 +996,7 @@ impl Rib {
             .iter()
             .map(|prefix| {
                 hops.clear();
-                let dest = match prefix.addr() {
-                    IpAddr::V4(_) => u64::from_prefix(prefix).and_then(|k| self.v4.get(&k)),
-                    IpAddr::V6(_) => <(u128, u8)>::from_prefix(prefix).and_then(|k| self.v6.get(&k)),
-                };
-                for path in dest.into_iter().flat_map(|d| d.selected()) {
+                for path in self.dest(prefix).into_iter().flat_map(|d| d.selected()) {
                     if path.peer == LOCAL {
                         // Our own origination: the kernel route is the operator's business.
                         hops.clear();

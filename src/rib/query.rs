@@ -6,8 +6,6 @@
 //! A query names a family (or both), and optionally a prefix looked up exactly or by
 //! longest match; without a prefix it lists the view in prefix order up to a limit.
 
-use std::net::IpAddr;
-
 use super::engine::{family_of, id_info, rank, Answer, Rib, RouteInfo};
 use super::export::{self, Env, Route};
 use super::intern::Shared;
@@ -61,7 +59,7 @@ impl Rib {
                         truncated = true;
                         break;
                     }
-                    if let Some(r) = self.dest(prefix).and_then(|d| self.view(q.view, prefix, d)) {
+                    if let Some(r) = self.dest(&prefix).and_then(|d| self.view(q.view, prefix, d)) {
                         routes.push(r);
                     }
                 }
@@ -73,19 +71,12 @@ impl Rib {
     /// The exact prefix, or the longest one covering it that the view holds.
     fn find(&self, q: &RouteQuery, prefix: Prefix) -> Option<RouteInfo> {
         if !q.longest_match {
-            return self.dest(prefix).and_then(|d| self.view(q.view, prefix, d));
+            return self.dest(&prefix).and_then(|d| self.view(q.view, prefix, d));
         }
         (0..=prefix.len()).rev().find_map(|len| {
             let covering = Prefix::new(prefix.addr(), len)?;
-            self.dest(covering).and_then(|d| self.view(q.view, covering, d))
+            self.dest(&covering).and_then(|d| self.view(q.view, covering, d))
         })
-    }
-
-    fn dest(&self, prefix: Prefix) -> Option<&Dest> {
-        match prefix.addr() {
-            IpAddr::V4(_) => u64::from_prefix(&prefix).and_then(|k| self.v4.get(&k)),
-            IpAddr::V6(_) => <(u128, u8)>::from_prefix(&prefix).and_then(|k| self.v6.get(&k)),
-        }
     }
 
     /// The prefix as `view` sees it, or `None` when the view has nothing for it.
