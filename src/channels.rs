@@ -9,6 +9,7 @@
 //!    │        └── Signal (SIGHUP reload, SIGTERM/SIGINT stop) ── signal thread (1)
 //!    │   Router::add/remove_neighbor, set_rules, shutdown, ...
 //!    ├─ clock (1) ── tick: now in the Wakeup + unpark, only to runners due ──► session runner
+//!    │        └── idle KEEPALIVEs, written for parked runners (keepalive::Duty) ──► socket
 //!    ├─ dispatcher (1 per listen address) ── RunnerMsg::Accepted ─────► runner of that peer
 //!    ├─ session runner (1 per peer) ◄── RunnerMsg::Read ── reader (1 per live connection)
 //!    │        ▲   ◄── RunnerMsg::Connected ── connector (short-lived, per outbound attempt)
@@ -17,14 +18,17 @@
 //!    │        └── RunnerMsg::Export (encoded UPDATEs, one batch) ◄── rib
 //!    ├─ rib ── FibMsg::Changes (selected next hops of the prefixes a batch touched) ──► fib (1)
 //!    ├─ Router ── RibMsg::Query / FibMsg::Query, answered on a one-shot channel
-//!    └─ status: each runner publishes an Arc<PeerStatus> snapshot for readers
+//!    └─ status: each runner publishes an Arc<PeerStatus> snapshot for readers (KEEPALIVE
+//!       counts are atomics, counted by readers, runners and the clock)
 //! ```
 //!
 //! Each peer's state is owned by its runner thread; everyone else sends it messages, all on
 //! the runner's one input channel. The clock does not wake idle runners: each runner
 //! publishes its next deadline in a [`Wakeup`] and the clock sends a tick only to those that
-//! are due and have no tick waiting, so an idle router with a thousand sessions wakes a
-//! handful of threads per tick instead of all of them.
+//! are due and have no tick waiting. A parked runner of an Established session also hands
+//! the clock its keepalive duty ([`crate::keepalive`]): the clock sends its KEEPALIVEs and
+//! checks its hold timer against the reader's last KEEPALIVE, so an idle session costs one
+//! reader wake-up and one 19-byte write per keepalive interval, and its runner sleeps.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -170,9 +174,9 @@ pub enum Control {
     Exit(Stop),
 }
 
-/// What a runner shares with the clock: when it next needs a tick, and whether one is
-/// already on its way (so a busy runner never has ticks piling up).
-#[derive(Debug)]
+/// What a runner shares with the clock: when it next needs a tick, whether one is already
+/// on its way (so a busy runner never has ticks piling up), and the keepalive duty it hands
+/// the clock while it is parked.
 pub struct Wakeup {
     /// Milliseconds since the clock's epoch; `u64::MAX` for never.
     pub deadline: AtomicU64,
@@ -181,11 +185,17 @@ pub struct Wakeup {
     /// no channel message, so a tick costs one wake-up and nothing else.
     pub pending: AtomicBool,
     pub tick_at: AtomicU64,
+    pub keepalive: crate::keepalive::Duty,
 }
 
 impl Default for Wakeup {
     fn default() -> Wakeup {
-        Wakeup { deadline: AtomicU64::new(u64::MAX), pending: AtomicBool::new(false), tick_at: AtomicU64::new(0) }
+        Wakeup {
+            deadline: AtomicU64::new(u64::MAX),
+            pending: AtomicBool::new(false),
+            tick_at: AtomicU64::new(0),
+            keepalive: crate::keepalive::Duty::default(),
+        }
     }
 }
 

@@ -7,7 +7,9 @@
 //! that has not consumed its previous tick is not sent another. No channel message is
 //! involved, so a tick costs the runner one wake-up. The
 //! FSM compares its timer deadlines with the `now` it is given, so lateness is at most one
-//! resolution.
+//! resolution. Parked runners of idle sessions are not woken for their KEEPALIVEs, nor for
+//! a hold timer the peer's KEEPALIVEs have pushed back: the clock sends and checks those
+//! itself through their keepalive duty (`crate::keepalive`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use crossbeam_channel::{select, tick, Receiver};
 use slog::{debug, Logger};
 
 use crate::channels::{ClockMsg, Mailbox, Wakeup};
+use crate::keepalive::Sent;
 
 /// No deadline.
 pub const NEVER: u64 = u64::MAX;
@@ -66,7 +69,19 @@ pub fn run(resolution: Duration, epoch: Epoch, rx: Receiver<ClockMsg>, log: Logg
                 let now = t.unwrap_or_else(|_| Instant::now());
                 let now_ms = epoch.millis(now);
                 for (_, wakeup, tx) in &runners {
-                    if wakeup.deadline.load(Ordering::Relaxed) <= now_ms && !wakeup.pending.load(Ordering::Acquire) {
+                    let deadline = wakeup.deadline.load(Ordering::Relaxed);
+                    let mut due = deadline <= now_ms;
+                    if due {
+                        if let Some(later) = wakeup.keepalive.postpone(deadline, now_ms) {
+                            // Fails harmlessly if the runner has since set a new one.
+                            let _ = wakeup.deadline.compare_exchange(deadline, later, Ordering::Relaxed, Ordering::Relaxed);
+                            due = false;
+                        }
+                    }
+                    if wakeup.keepalive.is_due(now_ms) {
+                        due |= wakeup.keepalive.send_due(now_ms) == Sent::WakeRunner;
+                    }
+                    if due && !wakeup.pending.load(Ordering::Acquire) {
                         wakeup.tick_at.store(epoch.micros(now), Ordering::Relaxed);
                         wakeup.pending.store(true, Ordering::Release);
                         tx.wake();

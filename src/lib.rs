@@ -47,6 +47,7 @@ pub mod daemon;
 pub mod dispatcher;
 pub mod fib;
 pub mod fsm;
+pub mod keepalive;
 pub mod load;
 pub mod log;
 pub mod policy;

@@ -23,7 +23,7 @@ use crate::dispatcher::{self, DispatchTable};
 use crate::fsm::{Fsm, SessionConfig, Stop};
 use crate::rib::decision::DecisionConfig;
 use crate::rib::{Answer, PeerId, PeerInfo, PeerRules, Query, Rib, RibMsg, RibView, RouteInfo, RouteQuery};
-use crate::session::status::{PeerStatus, Snapshot};
+use crate::session::status::{PeerCell, PeerStatus};
 use crate::session::{self, RunnerSetup};
 use crate::store::Store;
 use crate::threads::Threads;
@@ -115,7 +115,7 @@ struct Peer {
     /// Stopped by the operator (`ternctl disable`, stored across restarts).
     op_off: bool,
     tx: Mailbox,
-    status: Arc<Snapshot<PeerStatus>>,
+    status: Arc<PeerCell>,
     join: JoinHandle<()>,
     clock_id: u64,
     peer_id: PeerId,
@@ -256,7 +256,7 @@ impl Router {
         }
         let (tx, rx) = unbounded();
         let wakeup = Arc::new(Wakeup::default());
-        let status = Snapshot::new(PeerStatus::new(n.name.clone(), address));
+        let status = PeerCell::new(PeerStatus::new(n.name.clone(), address));
         let seed = u64::from(u32::from(self.cfg.router_id)) << 32 ^ hash_ip(address);
         let peer_id = self.next_peer_id;
         self.next_peer_id += 1;

@@ -15,6 +15,12 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 /// Longest TCP-MD5 key Linux accepts (`TCP_MD5SIG_MAXKEYLEN`).
 pub const MD5_MAX_KEY_LEN: usize = 80;
 
+/// Flags for a send that must never block (nor raise SIGPIPE where the system can say so).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub const SEND_NOWAIT: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub const SEND_NOWAIT: libc::c_int = libc::MSG_DONTWAIT;
+
 fn setsockopt<T>(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
     let len = std::mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: `fd` is a live descriptor for the duration of the borrow, `value` points to a

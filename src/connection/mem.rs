@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
-use super::{Connection, Listener, SocketOpts, Transport};
+use super::{Connection, Listener, QuickWriter, SocketOpts, Transport};
 
 /// A chunk of bytes; the empty chunk means EOF.
 type Chunk = Vec<u8>;
@@ -36,7 +36,7 @@ struct MemConn {
     tx: Sender<Chunk>,
     rx: Receiver<Chunk>,
     own_tx: Sender<Chunk>,
-    write_closed: AtomicBool,
+    write_closed: Arc<AtomicBool>,
     read_closed: AtomicBool,
 }
 
@@ -50,7 +50,7 @@ impl MemConn {
             tx,
             rx,
             own_tx,
-            write_closed: AtomicBool::new(false),
+            write_closed: Arc::new(AtomicBool::new(false)),
             read_closed: AtomicBool::new(false),
         };
         (end(a, b, a_tx.clone(), a_rx, b_tx.clone()), end(b, a, b_tx, b_rx, a_tx))
@@ -67,11 +67,11 @@ impl Connection for MemConn {
     }
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.write_closed.load(Ordering::Relaxed) || buf.is_empty() {
-            return if buf.is_empty() { Ok(0) } else { Err(io::ErrorKind::BrokenPipe.into()) };
-        }
-        self.tx.send(buf.to_vec()).map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
-        Ok(buf.len())
+        mem_write(&self.tx, &self.write_closed, buf)
+    }
+
+    fn quick_writer(&self) -> io::Result<Box<dyn QuickWriter>> {
+        Ok(Box::new(MemQuick { tx: self.tx.clone(), write_closed: self.write_closed.clone() }))
     }
 
     fn reader(&self) -> io::Result<Box<dyn Read + Send>> {
@@ -93,6 +93,26 @@ impl Connection for MemConn {
         if !self.read_closed.swap(true, Ordering::Relaxed) {
             let _ = self.own_tx.send(Vec::new());
         }
+    }
+}
+
+fn mem_write(tx: &Sender<Chunk>, closed: &AtomicBool, buf: &[u8]) -> io::Result<usize> {
+    if closed.load(Ordering::Relaxed) || buf.is_empty() {
+        return if buf.is_empty() { Ok(0) } else { Err(io::ErrorKind::BrokenPipe.into()) };
+    }
+    tx.send(buf.to_vec()).map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;
+    Ok(buf.len())
+}
+
+/// The clock's writer: the same channel, and refused once the connection's write side closed.
+struct MemQuick {
+    tx: Sender<Chunk>,
+    write_closed: Arc<AtomicBool>,
+}
+
+impl QuickWriter for MemQuick {
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        mem_write(&self.tx, &self.write_closed, buf)
     }
 }
 

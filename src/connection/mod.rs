@@ -7,7 +7,9 @@
 //!
 //! Threads use a connection this way: the session runner writes (never for longer than the
 //! write timeout, so it cannot stall on a peer that does not read) and closes; a reader
-//! thread owns the [`Connection::reader`] half and blocks in `read` until data or EOF.
+//! thread owns the [`Connection::reader`] half and blocks in `read` until data or EOF; while
+//! the runner is parked with nothing to send, the clock thread may write a KEEPALIVE through
+//! a [`Connection::quick_writer`] (see `crate::keepalive`).
 
 pub mod mem;
 pub mod tcp;
@@ -46,12 +48,20 @@ pub trait Connection: Send {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
     /// A handle for the reader thread; EOF once either side closes.
     fn reader(&self) -> io::Result<Box<dyn Read + Send>>;
+    /// A handle that writes without ever blocking, for the clock's idle KEEPALIVEs.
+    fn quick_writer(&self) -> io::Result<Box<dyn QuickWriter>>;
     /// Applies per-peer options to an accepted connection (GTSM's TTLs).
     fn apply(&self, opts: &SocketOpts) -> io::Result<()>;
     /// Sends EOF after what was written; the peer's data can still be read.
     fn shutdown_write(&self);
     /// Closes both directions; wakes the reader.
     fn close(&self);
+}
+
+/// Writes to a connection without blocking, from a thread other than the runner's.
+pub trait QuickWriter: Send {
+    /// Writes a prefix of `buf` if the transport can take it now; `Ok(0)` when it cannot.
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
 }
 
 /// A bound, listening socket.

@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use super::{Connection, Listener, SocketOpts, Transport};
+use super::{Connection, Listener, QuickWriter, SocketOpts, Transport};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tcp;
 
 struct TcpConn {
-    stream: TcpStream,
+    /// Shared with the [`QuickWriter`], which writes through the same descriptor.
+    stream: Arc<TcpStream>,
     local: SocketAddr,
     peer: SocketAddr,
 }
@@ -46,7 +47,7 @@ impl TcpConn {
         socket.set_nodelay(true)?;
         socket.set_write_timeout(Some(write_timeout.max(Duration::from_millis(1))))?;
         let stream: TcpStream = socket.into();
-        Ok(TcpConn { local: stream.local_addr()?, peer: stream.peer_addr()?, stream })
+        Ok(TcpConn { local: stream.local_addr()?, peer: stream.peer_addr()?, stream: Arc::new(stream) })
     }
 }
 
@@ -60,7 +61,7 @@ impl Connection for TcpConn {
     }
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.stream.write(buf) {
+        match (&*self.stream).write(buf) {
             Err(e)
                 if matches!(
                     e.kind(),
@@ -77,8 +78,12 @@ impl Connection for TcpConn {
         Ok(Box::new(self.stream.try_clone()?))
     }
 
+    fn quick_writer(&self) -> io::Result<Box<dyn QuickWriter>> {
+        Ok(Box::new(TcpQuick(self.stream.clone())))
+    }
+
     fn apply(&self, opts: &SocketOpts) -> io::Result<()> {
-        let socket = socket2::SockRef::from(&self.stream);
+        let socket = socket2::SockRef::from(&*self.stream);
         socket.set_write_timeout(Some(opts.write_timeout.max(Duration::from_millis(1))))?;
         set_ttls(&socket, self.local.is_ipv6(), opts)
     }
@@ -89,6 +94,18 @@ impl Connection for TcpConn {
 
     fn close(&self) {
         let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// Non-blocking sends on the connection's own descriptor (no second descriptor per peer).
+struct TcpQuick(Arc<TcpStream>);
+
+impl QuickWriter for TcpQuick {
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match socket2::SockRef::from(&*self.0).send_with_flags(buf, tern_platform::sockopt::SEND_NOWAIT) {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => Ok(0),
+            other => other,
+        }
     }
 }
 

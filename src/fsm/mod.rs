@@ -134,6 +134,9 @@ pub enum Input {
     Message { conn: ConnId, message: Message },
     /// Events 21, 22, 25: a message could not be decoded; the error is the NOTIFICATION.
     DecodeError { conn: ConnId, error: DecodeError },
+    /// A KEEPALIVE went out on `conn` at `now` without the FSM asking (the clock sends them
+    /// for a parked runner): the keepalive timer restarts from then (RFC 4271 §4.4).
+    KeepaliveSent { conn: ConnId },
 }
 
 /// Why the session changed state, for the log line and `ternctl`.
@@ -241,6 +244,14 @@ enum Progress {
     Established,
 }
 
+/// See [`Fsm::idle_timers`]: deadlines with their intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdleTimers {
+    pub conn: ConnId,
+    pub keepalive: (Instant, Duration),
+    pub hold: Option<(Instant, Duration)>,
+}
+
 /// One TCP connection of the peer and its timers.
 #[derive(Debug, Clone)]
 struct Conn {
@@ -345,6 +356,22 @@ impl Fsm {
         [self.connect_retry, self.idle_hold].into_iter().chain(conn_timers).flatten().min()
     }
 
+    /// The Established connection's keepalive and hold timers, which the runner lets the
+    /// clock watch while it sleeps (see `crate::keepalive`).
+    pub fn idle_timers(&self) -> Option<IdleTimers> {
+        let c = self.conns.iter().find(|c| c.progress == Progress::Established)?;
+        Some(IdleTimers { conn: c.id, keepalive: (c.keepalive?, c.keepalive_interval?), hold: c.hold.zip(c.hold_time) })
+    }
+
+    /// Like [`Fsm::next_deadline`], leaving out the timers of [`Fsm::idle_timers`].
+    pub fn next_deadline_except_idle(&self) -> Option<Instant> {
+        let conn_timers = self.conns.iter().flat_map(|c| {
+            let idle = c.progress == Progress::Established && c.keepalive.is_some();
+            [c.delay_open, c.hold.filter(|_| !idle), c.keepalive.filter(|_| !idle)]
+        });
+        [self.connect_retry, self.idle_hold].into_iter().chain(conn_timers).flatten().min()
+    }
+
     /// Feeds one input; actions are appended to `out`.
     pub fn handle(&mut self, now: Instant, input: Input, out: &mut Vec<Action>) {
         match input {
@@ -357,6 +384,11 @@ impl Fsm {
             Input::DecodeError { conn, error } => {
                 let n = error.notification();
                 self.drop_with_notification(now, conn, n.clone(), Cause::DecodeError(n), out);
+            }
+            Input::KeepaliveSent { conn } => {
+                if let Some(c) = self.conns.iter_mut().find(|c| c.id == conn && c.keepalive.is_some()) {
+                    c.keepalive = c.keepalive_interval.map(|k| now + k);
+                }
             }
         }
     }

@@ -186,6 +186,26 @@ fn keepalives_from_the_peer_keep_the_session_up() {
 }
 
 #[test]
+fn keepalives_sent_elsewhere_restart_the_keepalive_timer() {
+    let mut h = One::new(r1());
+    let conn = h.establish(&r2());
+    let idle = h.fsm.idle_timers().expect("an Established session has a keepalive timer");
+    let due = h.now + Duration::from_secs(3);
+    let hold = (h.now + Duration::from_secs(6), Duration::from_secs(6));
+    assert_eq!(idle, IdleTimers { conn, keepalive: (due, Duration::from_secs(3)), hold: Some(hold) });
+    assert_eq!(h.fsm.next_deadline(), Some(due));
+    assert_eq!(h.fsm.next_deadline_except_idle(), None, "nothing else runs");
+    // The clock sent one at 2.5 s: none from the FSM until 5.5 s.
+    h.now += Duration::from_millis(2500);
+    assert!(h.input(Input::KeepaliveSent { conn }).is_empty());
+    assert_eq!(h.fsm.idle_timers().map(|k| k.keepalive.0), Some(h.now + Duration::from_secs(3)));
+    assert_eq!(keepalives(&h.run(Duration::from_millis(2900))), 0);
+    assert_eq!(keepalives(&h.run(Duration::from_millis(100))), 1);
+    // Unknown connections are ignored.
+    assert!(h.input(Input::KeepaliveSent { conn: conn + 9 }).is_empty());
+}
+
+#[test]
 fn hold_time_zero_means_no_keepalives_and_no_hold_timer() {
     let mut mine = r1();
     mine.hold_time = 0;
@@ -195,6 +215,7 @@ fn hold_time_zero_means_no_keepalives_and_no_hold_timer() {
     let out = h.run(Duration::from_secs(600));
     assert!(out.is_empty(), "{out:?}");
     assert_eq!(h.fsm.state(), State::Established);
+    assert_eq!(h.fsm.idle_timers(), None, "nothing for the clock to send");
 }
 
 #[test]

@@ -29,22 +29,22 @@ use slog::{debug, info, o, trace, warn, Logger};
 
 use crate::channels::{Control, ReadEvent, RunnerMsg, Wakeup};
 use crate::clock::Epoch;
+use crate::clock::NEVER;
 use crate::connection::{Connection, SocketOpts, Transport};
 use crate::fsm::{Action, ConnId, Direction, Fsm, Input, Note, State};
+use crate::keepalive::{Grant, Handles};
 use crate::rib::RibMsg;
 use crate::threads::Threads;
 use crate::wire::{Ctx, Message, Update};
-use status::{PeerStatus, Snapshot};
+use status::{PeerCell, PeerStatus};
 
 /// Batches of UPDATEs (one read each, up to 64 KiB of messages) a reader may have on their
 /// way to the RIB before it stops reading.
 pub const READ_BATCHES_IN_FLIGHT: usize = 8;
 
-/// Counters of messages other than KEEPALIVE are published within this.
+/// Message counters are published within this (KEEPALIVE counts are live: see
+/// [`status::LiveCounters`]).
 pub const COUNTERS_EVERY: Duration = Duration::from_secs(1);
-/// KEEPALIVE counts alone are published no more often than this: an idle session would
-/// otherwise copy its whole status at every keepalive.
-pub const KEEPALIVE_COUNTERS_EVERY: Duration = Duration::from_secs(5);
 
 /// How long a closed connection may linger for the peer to read our last message.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -61,7 +61,7 @@ pub struct RunnerSetup {
     pub tx: Sender<RunnerMsg>,
     pub wakeup: Arc<Wakeup>,
     pub epoch: Epoch,
-    pub status: Arc<Snapshot<PeerStatus>>,
+    pub status: Arc<PeerCell>,
     pub threads: Threads,
     pub log: Logger,
     /// This peer's id in the RIB, and the way there.
@@ -105,13 +105,8 @@ struct Runner {
     status: PeerStatus,
     /// Something an operator waits for changed (state, error): publish now.
     dirty: bool,
-    /// Only counters changed: publish at a tick, at most every [`KEEPALIVE_COUNTERS_EVERY`]
-    /// (or [`COUNTERS_EVERY`] with `publish_soon`).
+    /// Only counters changed: publish at a tick, within [`COUNTERS_EVERY`].
     stale: bool,
-    /// Counters of messages other than KEEPALIVE changed: make sure a tick comes within
-    /// [`COUNTERS_EVERY`] to publish them. (KEEPALIVE counts alone wait for the next tick
-    /// that comes anyway, so an idle session does not wake up just to publish.)
-    publish_soon: bool,
     published: Instant,
     exit: bool,
 }
@@ -141,7 +136,6 @@ pub fn run(s: RunnerSetup) {
         status,
         dirty: true,
         stale: false,
-        publish_soon: false,
         published: Instant::now(),
         exit: false,
     };
@@ -181,14 +175,14 @@ impl Runner {
                     Err(TryRecvError::Disconnected) => Some(exit_now()),
                 }
             };
+            self.reclaim_keepalives();
             self.absorb_keepalives();
             match event {
                 Some(RunnerMsg::Tick(now)) => {
                     self.s.wakeup.pending.store(false, Ordering::Release);
                     self.feed(now, Input::Tick);
                     self.reap_closing(now, false);
-                    let every = if self.publish_soon { COUNTERS_EVERY } else { KEEPALIVE_COUNTERS_EVERY };
-                    if self.stale && now.saturating_duration_since(self.published) >= every {
+                    if self.stale && now.saturating_duration_since(self.published) >= COUNTERS_EVERY {
                         self.publish();
                     }
                 }
@@ -200,8 +194,8 @@ impl Runner {
                 self.publish();
             }
             let closing = self.closing.iter().map(|c| c.deadline).min();
-            let publish = self.publish_soon.then(|| self.published + COUNTERS_EVERY);
-            let next = [self.s.fsm.next_deadline(), closing, publish].into_iter().flatten().min();
+            let publish = self.stale.then(|| self.published + COUNTERS_EVERY);
+            let next = self.delegate_idle_timers(closing.into_iter().chain(publish).min());
             self.s.epoch.store(&self.s.wakeup.deadline, next);
         }
         self.shutdown();
@@ -263,7 +257,6 @@ impl Runner {
                 self.status.sent.update += updates as u64;
                 self.status.prefixes_sent += prefixes as u64;
                 self.stale = true;
-                self.publish_soon = true;
             }
             RunnerMsg::Tick(_) => unreachable!("ticks are handled in the loop"),
             RunnerMsg::Control(c) => {
@@ -290,7 +283,7 @@ impl Runner {
             "connection_local" => conn.local_addr().to_string(),
             "connection_peer" => conn.peer_addr().to_string(),
         ));
-        let activity = Arc::new(reader::Activity::default());
+        let activity = Arc::new(reader::Activity { counters: self.s.status.live.clone(), ..Default::default() });
         self.conns.insert(
             id,
             Live {
@@ -339,9 +332,12 @@ impl Runner {
         match event {
             ReadEvent::Message(decoded) => {
                 let kind = decoded.message.message_type();
-                self.status.received.count(kind);
-                self.stale = true;
-                self.publish_soon |= kind != crate::wire::MessageType::Keepalive;
+                if kind == crate::wire::MessageType::Keepalive {
+                    self.s.status.live.keepalives_received.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    self.status.received.count(kind);
+                    self.stale = true;
+                }
                 if let Some(live) = self.conns.get(&conn) {
                     debug!(live.log, "recv {} message", kind.name(); "message" => kind.name(), "message_contents" => %Contents(&decoded.message));
                     for fault in &decoded.faults {
@@ -383,6 +379,57 @@ impl Runner {
         }
     }
 
+    /// Takes the keepalive duty back from the clock (see `crate::keepalive`) and tells the
+    /// FSM when the clock last sent one; a KEEPALIVE the socket took only part of is
+    /// finished first.
+    #[inline(never)]
+    fn reclaim_keepalives(&mut self) {
+        let Some(r) = self.s.wakeup.keepalive.revoke() else { return };
+        let Some(live) = self.conns.get_mut(&r.conn) else { return };
+        if !r.leftover.is_empty() {
+            let mut out = r.leftover;
+            out.append(&mut live.out);
+            live.out = out;
+        }
+        if r.sent > 0 {
+            let at = self.s.epoch.0 + Duration::from_millis(r.last_sent_ms);
+            self.feed(at, Input::KeepaliveSent { conn: r.conn });
+        }
+    }
+
+    /// Before parking: lets the clock send the Established session's KEEPALIVEs and watch
+    /// its hold timer while nothing else is queued for the peer. Returns the deadline the
+    /// runner must be woken at.
+    // Not inlined (nor `reclaim_keepalives`): inside `run` they grow its frame past one more
+    // stack page, 4 KiB more resident memory per peer.
+    #[inline(never)]
+    fn delegate_idle_timers(&mut self, other: Option<Instant>) -> Option<Instant> {
+        let duty = &self.s.wakeup.keepalive;
+        let idle = (!self.exit).then(|| self.s.fsm.idle_timers()).flatten();
+        let live = idle.and_then(|t| self.conns.get(&t.conn)).filter(|l| l.out.is_empty());
+        let (Some(t), Some(live)) = (idle, live) else {
+            duty.clear();
+            return [self.s.fsm.next_deadline(), other].into_iter().flatten().min();
+        };
+        let epoch = self.s.epoch;
+        let other = [self.s.fsm.next_deadline_except_idle(), other].into_iter().flatten().min();
+        let grant = Grant {
+            conn: t.conn,
+            keepalive_ms: epoch.millis(t.keepalive.0),
+            interval_ms: t.keepalive.1.as_millis() as u64,
+            hold: t.hold.map(|(due, time)| (epoch.millis(due), time.as_millis() as u64)),
+            other_ms: other.map_or(NEVER, |d| epoch.millis(d)),
+        };
+        let granted = duty.grant(grant, || {
+            Ok(Handles { writer: live.conn.quick_writer()?, log: live.log.clone(), activity: live.activity.clone() })
+        });
+        if granted {
+            [t.hold.map(|h| h.0), other].into_iter().flatten().min()
+        } else {
+            [self.s.fsm.next_deadline(), other].into_iter().flatten().min()
+        }
+    }
+
     /// Hands the FSM the KEEPALIVEs the readers took in since the last wake, each with its
     /// arrival time so the hold timer restarts from when it really came.
     fn absorb_keepalives(&mut self) {
@@ -390,13 +437,11 @@ impl Runner {
         for (id, live) in &mut self.conns {
             let n = live.activity.keepalives.load(Ordering::Acquire);
             if n != live.keepalives_seen {
-                self.status.received.keepalive += n - live.keepalives_seen;
                 live.keepalives_seen = n;
                 seen.push((*id, self.s.epoch.0 + Duration::from_millis(live.activity.last_ms.load(Ordering::Relaxed))));
             }
         }
         for (conn, at) in seen {
-            self.stale = true;
             self.feed(at, Input::Message { conn, message: Message::Keepalive });
         }
     }
@@ -541,9 +586,12 @@ impl Runner {
             warn!(live.log, "message not sent"; "error" => %e);
             return;
         }
-        self.status.sent.count(kind);
-        self.stale = true;
-        self.publish_soon |= kind != crate::wire::MessageType::Keepalive;
+        if kind == crate::wire::MessageType::Keepalive {
+            self.s.status.live.keepalives_sent.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.status.sent.count(kind);
+            self.stale = true;
+        }
     }
 
     fn close(&mut self, now: Instant, conn: ConnId) {
@@ -585,7 +633,6 @@ impl Runner {
 
     fn publish(&mut self) {
         self.published = Instant::now();
-        self.publish_soon = false;
         self.s.status.publish(self.status.clone());
         self.dirty = false;
         self.stale = false;

@@ -24,6 +24,7 @@ use std::time::Instant;
 use crate::channels::{Credits, Mailbox, ReadEvent, RunnerMsg};
 use crate::clock::Epoch;
 use crate::fsm::{negotiate, ConnId, SessionConfig};
+use crate::session::status::LiveCounters;
 use crate::wire::{self, header, Ctx, Message};
 
 const READ_CHUNK: usize = 64 * 1024;
@@ -34,6 +35,8 @@ pub struct Activity {
     pub keepalives: AtomicU64,
     /// When the last one arrived, in milliseconds of the router's [`Epoch`].
     pub last_ms: AtomicU64,
+    /// The peer's counters, for `ternctl` (this connection's KEEPALIVEs and the clock's).
+    pub counters: Arc<LiveCounters>,
 }
 
 pub fn run(
@@ -89,6 +92,7 @@ pub fn run(
                         Message::Keepalive if up => {
                             activity.last_ms.store(epoch.millis(Instant::now()), Ordering::Relaxed);
                             activity.keepalives.fetch_add(1, Ordering::Release);
+                            activity.counters.keepalives_received.fetch_add(1, Ordering::Relaxed);
                             continue;
                         }
                         Message::Keepalive => up = open_seen,

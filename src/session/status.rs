@@ -1,8 +1,13 @@
 //! What a runner publishes about its peer for everyone else to read: an immutable
 //! [`PeerStatus`] behind an `Arc`, swapped whole. Readers never see a half-updated view and
 //! never hold a lock while they look at it.
+//!
+//! KEEPALIVE counts are the exception: an idle session's runner sleeps while its reader
+//! counts the peer's KEEPALIVEs and the clock sends its own (`crate::keepalive`), so those
+//! two counters are atomics ([`LiveCounters`]) that [`PeerCell::load`] folds in.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -24,6 +29,44 @@ impl<T> Snapshot<T> {
 
     pub fn publish(&self, value: T) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(value);
+    }
+}
+
+/// KEEPALIVEs in and out, counted by whichever thread handles them.
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    pub keepalives_received: AtomicU64,
+    pub keepalives_sent: AtomicU64,
+}
+
+/// A peer's published status and its [`LiveCounters`].
+#[derive(Debug)]
+pub struct PeerCell {
+    snapshot: Snapshot<PeerStatus>,
+    pub live: Arc<LiveCounters>,
+}
+
+impl PeerCell {
+    pub fn new(status: PeerStatus) -> Arc<PeerCell> {
+        Arc::new(PeerCell { snapshot: Snapshot(RwLock::new(Arc::new(status))), live: Arc::default() })
+    }
+
+    pub fn publish(&self, status: PeerStatus) {
+        self.snapshot.publish(status);
+    }
+
+    /// The latest status, with the KEEPALIVE counts as of now.
+    pub fn load(&self) -> Arc<PeerStatus> {
+        let status = self.snapshot.load();
+        let received = self.live.keepalives_received.load(Ordering::Relaxed);
+        let sent = self.live.keepalives_sent.load(Ordering::Relaxed);
+        if (status.received.keepalive, status.sent.keepalive) == (received, sent) {
+            return status;
+        }
+        let mut now = (*status).clone();
+        now.received.keepalive = received;
+        now.sent.keepalive = sent;
+        Arc::new(now)
     }
 }
 

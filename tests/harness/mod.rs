@@ -123,20 +123,22 @@ pub fn reference_scenario(
             }
         }
     }
-    let keepalives = sa.received.keepalive;
+    // Hold 6 s and keepalive 3 s: an idle session's KEEPALIVEs go out from the clock thread
+    // and come in through the reader, while its runner sleeps; the counts are live.
+    let (received, sent) = (sa.received.keepalive, sa.sent.keepalive);
     std::thread::sleep(keep);
     let sa = status(&ra, b);
     assert_eq!(sa.state, State::Established);
     assert_eq!(sa.established_count, 1, "the session never dropped");
-    // KEEPALIVE counts alone are published every few seconds (and counted when the runner
-    // next wakes): wait for them rather than sample once.
-    let want = keepalives + keep.as_secs() / 3;
+    let want = keep.as_secs() / 3;
+    let flowing = |s: &PeerStatus| s.received.keepalive + 1 >= received + want && s.sent.keepalive + 1 >= sent + want;
     assert!(
-        wait_for(Duration::from_secs(7), || status(&ra, b).received.keepalive + 1 >= want),
-        "keepalives flow: {} then {}",
-        keepalives,
-        status(&ra, b).received.keepalive
+        wait_for(Duration::from_secs(4), || flowing(&status(&ra, b))),
+        "keepalives flow both ways over {keep:?}: received {received} then {}, sent {sent} then {}",
+        status(&ra, b).received.keepalive,
+        status(&ra, b).sent.keepalive
     );
+    assert!(sa.sent.keepalive <= sent + want + 1, "no more than one per interval: {sent} then {}", sa.sent.keepalive);
 
     let threads = ra.threads();
     ra.shutdown(Some("maintenance window".into()));
