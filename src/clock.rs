@@ -65,18 +65,16 @@ pub fn run(resolution: Duration, epoch: Epoch, rx: Receiver<ClockMsg>, log: Logg
                 Ok(ClockMsg::Unregister(id)) => runners.retain(|(i, _, _)| *i != id),
                 Ok(ClockMsg::Exit) | Err(_) => break,
             },
-            recv(ticker) -> t => {
-                let now = t.unwrap_or_else(|_| Instant::now());
+            recv(ticker) -> _ => {
+                // The time of the tick as it is handled, not as it was scheduled: after a
+                // stall, timers (and the KEEPALIVEs sent here) count from the real time.
+                let now = Instant::now();
                 let now_ms = epoch.millis(now);
                 for (_, wakeup, tx) in &runners {
                     let deadline = wakeup.deadline.load(Ordering::Relaxed);
                     let mut due = deadline <= now_ms;
-                    if due {
-                        if let Some(later) = wakeup.keepalive.postpone(deadline, now_ms) {
-                            // Fails harmlessly if the runner has since set a new one.
-                            let _ = wakeup.deadline.compare_exchange(deadline, later, Ordering::Relaxed, Ordering::Relaxed);
-                            due = false;
-                        }
+                    if due && wakeup.keepalive.postpone(&wakeup.deadline, deadline, now_ms) {
+                        due = false;
                     }
                     if wakeup.keepalive.is_due(now_ms) {
                         due |= wakeup.keepalive.send_due(now_ms) == Sent::WakeRunner;

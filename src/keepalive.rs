@@ -162,24 +162,29 @@ impl Duty {
         true
     }
 
-    /// Clock: the runner's wake-up `deadline` is due at `now_ms`. If that deadline is the
-    /// hold timer and the peer's KEEPALIVEs have pushed the real expiry past `now_ms`, and
-    /// nothing else is due, returns the runner's real next deadline instead: no need to
-    /// wake it. Never blocks.
-    pub fn postpone(&self, deadline: u64, now_ms: u64) -> Option<u64> {
-        let mut guard = self.inner.try_lock().ok()?;
+    /// Clock: the runner's wake-up `deadline` (read from `wakeup`) is due at `now_ms`. If
+    /// it is the hold timer and the peer's KEEPALIVEs have pushed the real expiry past
+    /// `now_ms`, and nothing else is due, moves the wake-up to the runner's real next
+    /// deadline and returns true: no need to wake it. Never blocks. The move happens under
+    /// the duty's lock, which the runner takes before it publishes a new deadline, so it
+    /// cannot overwrite a newer one.
+    pub fn postpone(&self, wakeup: &AtomicU64, deadline: u64, now_ms: u64) -> bool {
+        let Ok(mut guard) = self.inner.try_lock() else { return false };
         let inner = &mut *guard;
-        let (hold_due, hold_ms) = inner.hold?;
+        let (Some((hold_due, hold_ms)), Some(handles)) = (inner.hold, &inner.handles) else { return false };
         if hold_due != deadline || inner.other_ms <= now_ms {
-            return None;
+            return false;
         }
-        let last = inner.handles.as_ref()?.activity.last_ms.load(Ordering::Relaxed);
-        let expiry = last.saturating_add(hold_ms);
+        let expiry = handles.activity.last_ms.load(Ordering::Relaxed).saturating_add(hold_ms);
         if expiry <= now_ms {
-            return None;
+            return false;
+        }
+        let later = expiry.min(inner.other_ms);
+        if wakeup.compare_exchange(deadline, later, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+            return false;
         }
         inner.hold = Some((expiry, hold_ms));
-        Some(expiry.min(inner.other_ms))
+        true
     }
 
     /// Runner: the connection is gone or no longer Established; drops the writer.
@@ -198,48 +203,50 @@ impl Duty {
     }
 
     /// Clock: sends the KEEPALIVE if it is due at `now_ms`. Never blocks: a runner holding
-    /// the lock is awake and keeps its own timer.
+    /// the lock is awake and keeps its own timer. Logs after letting go of the lock.
     pub fn send_due(&self, now_ms: u64) -> Sent {
         let Ok(mut guard) = self.inner.try_lock() else { return Sent::Nothing };
         let inner = &mut *guard;
         if inner.due_ms > now_ms {
             return Sent::Nothing;
         }
-        let conn = inner.conn;
-        let Some(Handles { writer, log, activity }) = &inner.handles else {
-            inner.due_ms = NEVER;
-            self.due_ms.store(NEVER, Ordering::Relaxed);
-            return Sent::WakeRunner;
-        };
-        let outcome = match writer.try_write(&KEEPALIVE) {
+        inner.due_ms = NEVER;
+        self.due_ms.store(NEVER, Ordering::Relaxed);
+        let Some(Handles { writer, log, activity }) = &inner.handles else { return Sent::WakeRunner };
+        let (conn, log) = (inner.conn, log.clone());
+        let written = writer.try_write(&KEEPALIVE);
+        if matches!(written, Ok(n) if n > 0) {
+            activity.counters.keepalives_sent.fetch_add(1, Ordering::Relaxed);
+            inner.sent += 1;
+            inner.last_sent_ms = now_ms;
+        }
+        let outcome = match written {
             Ok(n) if n == KEEPALIVE.len() => {
-                trace!(log, "send keepalive message (by the clock thread)"; "message" => "keepalive", "connection_id" => conn);
-                activity.counters.keepalives_sent.fetch_add(1, Ordering::Relaxed);
-                inner.sent += 1;
-                inner.last_sent_ms = now_ms;
                 inner.due_ms = now_ms + inner.interval_ms;
                 self.due_ms.store(inner.due_ms, Ordering::Relaxed);
-                return Sent::Keepalive;
+                Sent::Keepalive
             }
-            Ok(0) => {
-                debug!(log, "the socket cannot take a keepalive now: the runner sends it"; "connection_id" => conn);
-                Sent::WakeRunner
-            }
-            Ok(n) => {
-                debug!(log, "the socket took part of a keepalive: the runner sends the rest"; "connection_id" => conn, "octets" => n);
-                activity.counters.keepalives_sent.fetch_add(1, Ordering::Relaxed);
-                inner.sent += 1;
-                inner.last_sent_ms = now_ms;
+            Ok(n) if n > 0 => {
                 inner.leftover = KEEPALIVE[n..].to_vec();
                 Sent::WakeRunner
             }
-            Err(e) => {
-                debug!(log, "keepalive write failed: the runner takes over"; "connection_id" => conn, "error" => %e);
-                Sent::WakeRunner
-            }
+            _ => Sent::WakeRunner,
         };
-        inner.due_ms = NEVER;
-        self.due_ms.store(NEVER, Ordering::Relaxed);
+        drop(guard);
+        match written {
+            Ok(n) if n == KEEPALIVE.len() => {
+                trace!(log, "send keepalive message (by the clock thread)"; "message" => "keepalive", "connection_id" => conn)
+            }
+            Ok(0) => {
+                debug!(log, "the socket cannot take a keepalive now: the runner sends it"; "connection_id" => conn)
+            }
+            Ok(n) => {
+                debug!(log, "the socket took part of a keepalive: the runner sends the rest"; "connection_id" => conn, "octets" => n)
+            }
+            Err(e) => {
+                debug!(log, "keepalive write failed: the runner takes over"; "connection_id" => conn, "error" => %e)
+            }
+        }
         outcome
     }
 }
@@ -363,19 +370,29 @@ mod tests {
         let h = move || Ok(Handles { writer: Box::new(fake.clone()), log: crate::log::discard(), activity: a });
         let g = Grant { conn: 1, keepalive_ms: 3000, interval_ms: 3000, hold: Some((9000, 9000)), other_ms: 20_000 };
         assert!(duty.grant(g, h));
+        let wakeup = AtomicU64::new(9000);
+        let postpone = |at: u64, now: u64| {
+            wakeup.store(at, Ordering::Relaxed);
+            duty.postpone(&wakeup, at, now).then(|| wakeup.load(Ordering::Relaxed))
+        };
         // No KEEPALIVE from the peer since the runner looked: the hold time is up.
-        assert_eq!(duty.postpone(9000, 9000), None);
+        assert_eq!(postpone(9000, 9000), None);
         // One came at 7 s: the real expiry is 16 s.
         activity.last_ms.store(7000, Ordering::Relaxed);
-        assert_eq!(duty.postpone(9000, 9000), Some(16_000));
-        assert_eq!(duty.postpone(9000, 9100), None, "the deadline is no longer the hold timer");
-        assert_eq!(duty.postpone(16_000, 16_000), None, "then it runs out");
+        assert_eq!(postpone(9000, 9000), Some(16_000));
+        assert_eq!(postpone(9000, 9100), None, "the deadline is no longer the hold timer");
+        assert_eq!(postpone(16_000, 16_000), None, "then it runs out");
         // Another of the runner's timers comes first.
         activity.last_ms.store(15_000, Ordering::Relaxed);
-        assert_eq!(duty.postpone(16_000, 16_000), Some(20_000));
-        assert_eq!(duty.postpone(24_000, 21_000), None);
+        assert_eq!(postpone(16_000, 16_000), Some(20_000));
+        assert_eq!(postpone(24_000, 21_000), None);
+        // The runner published a new deadline meanwhile: it stays.
+        activity.last_ms.store(30_000, Ordering::Relaxed);
+        wakeup.store(25_000, Ordering::Relaxed);
+        assert!(!duty.postpone(&wakeup, 24_000, 24_000));
+        assert_eq!(wakeup.load(Ordering::Relaxed), 25_000);
         // Revoked: the runner is awake and decides.
         duty.revoke();
-        assert_eq!(duty.postpone(24_000, 24_000), None);
+        assert_eq!(postpone(39_000, 39_000), None);
     }
 }

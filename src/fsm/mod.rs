@@ -766,6 +766,11 @@ impl Fsm {
     /// that backs off while the peer keeps failing.
     fn lost(&mut self, now: Instant, c: Conn, cause: Cause, out: &mut Vec<Action>) {
         if c.progress == Progress::Established {
+            // A session that stayed up long enough clears the back-off, even if no tick
+            // came in the meantime (an idle runner sleeps while the clock keeps it alive).
+            if self.established_at.is_some_and(|t| now.saturating_duration_since(t) >= config::STABLE_AFTER) {
+                self.failures = 0;
+            }
             self.established_at = None;
             out.push(Action::Down { cause: cause.clone() });
         }

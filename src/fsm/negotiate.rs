@@ -166,7 +166,9 @@ pub fn negotiate(cfg: &SessionConfig, peer: &Open) -> Result<Negotiated, Notific
     }
 
     let hold_time = cfg.hold_time.min(peer.hold_time);
-    let keepalive = (hold_time != 0).then(|| {
+    // A keepalive interval of 0 means none are sent (RFC 4271 §10 allows any interval;
+    // the peer's hold timer is then the operator's business).
+    let keepalive = (hold_time != 0 && !cfg.keepalive.is_zero()).then(|| {
         if hold_time == cfg.hold_time {
             cfg.keepalive
         } else {

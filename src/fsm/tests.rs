@@ -206,6 +206,19 @@ fn keepalives_sent_elsewhere_restart_the_keepalive_timer() {
 }
 
 #[test]
+fn keepalive_zero_sends_none_but_keeps_the_hold_timer() {
+    let mut mine = r1();
+    mine.keepalive = Duration::ZERO;
+    let mut h = One::new(mine);
+    h.establish(&r2());
+    assert_eq!(h.fsm.negotiated().unwrap().keepalive, None);
+    assert_eq!(h.fsm.idle_timers(), None);
+    let out = h.run(Duration::from_millis(5900));
+    assert_eq!(keepalives(&out), 0);
+    assert_eq!(notifications(&h.run(Duration::from_millis(100))), [(HOLD_TIMER_EXPIRED, 0)]);
+}
+
+#[test]
 fn hold_time_zero_means_no_keepalives_and_no_hold_timer() {
     let mut mine = r1();
     mine.hold_time = 0;
@@ -416,6 +429,33 @@ fn a_stable_session_forgets_earlier_failures() {
     h.input(Input::Message { conn, message: Message::Keepalive });
     h.run(config::STABLE_AFTER);
     assert_eq!(h.fsm.failures, 0);
+}
+
+#[test]
+fn a_stable_session_forgets_earlier_failures_without_ticks() {
+    // An idle runner gets no ticks while the clock keeps its session alive: the drop
+    // itself must see that the session was up long enough.
+    let mut mine = r1();
+    mine.idle_hold = Duration::from_secs(1);
+    mine.idle_hold_jitter = None;
+    let mut h = One::new(mine);
+    h.input(Input::ManualStart);
+    for _ in 0..3 {
+        let conn = h.fsm.next_conn_id();
+        h.input(Input::TcpConnected { conn, direction: Direction::Inbound });
+        h.input(Input::TcpFailed { conn });
+        h.run(Duration::from_secs(10));
+    }
+    assert_eq!(h.fsm.failures, 3);
+    let conn = h.establish(&r2());
+    h.now += config::STABLE_AFTER;
+    h.input(Input::TcpFailed { conn });
+    assert_eq!(h.fsm.failures, 1, "only this drop counts");
+    let start = h.now;
+    while h.fsm.state() == State::Idle {
+        h.run(Duration::from_millis(100));
+    }
+    assert_eq!(h.now.duration_since(start), Duration::from_secs(1), "back to the base idle hold");
 }
 
 #[test]
