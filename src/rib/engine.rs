@@ -16,8 +16,8 @@ use slog::{debug, info, warn, Logger};
 use super::decision::{self, Candidate, DecisionConfig};
 use super::export::{Env, PeerOut, Route};
 use super::intern::{Attrs, Interner, RouteAttrs};
-use super::table::KeyMap;
 use super::table::{Change, Key, Many, Path, Table};
+use super::table::{KeyMap, PrefixMap};
 use super::{PeerId, PeerInfo, LOCAL};
 use crate::channels::Mailbox;
 use crate::policy::Policy;
@@ -198,8 +198,8 @@ pub struct Rib {
     pub(crate) interner: Interner,
     /// Prefixes whose best path changed since the last flush: a second change of the same
     /// prefix flushes first, so that what peers receive keeps the order of events.
-    touched_v4: KeyMap<u64, ()>,
-    touched_v6: KeyMap<(u128, u8), ()>,
+    touched_v4: PrefixMap<u64, ()>,
+    touched_v6: PrefixMap<(u128, u8), ()>,
     /// Routes of a peer that is refreshing them (RFC 7313), by (peer, AFI): what has not
     /// been re-sent by the End-of-RIB-Refresh is removed then.
     stale: HashMap<(PeerId, u16), std::collections::HashSet<(Prefix, u32)>>,
@@ -225,8 +225,8 @@ impl Rib {
             v4: Table::default(),
             v6: Table::default(),
             interner: Interner::default(),
-            touched_v4: KeyMap::default(),
-            touched_v6: KeyMap::default(),
+            touched_v4: PrefixMap::default(),
+            touched_v6: PrefixMap::default(),
             stale: HashMap::new(),
             best_only: [Vec::new(), Vec::new()],
             all_paths: [0, 0],
