@@ -534,14 +534,12 @@ fn attribute_as_path_with_sets_and_confederation_segments() {
     // AS_SEQUENCE = 2, AS_SET = 1 (RFC 5065 §3, RFC 4271 §4.3).
     let value = [seg4(3, &[65010, 65011]), seg4(4, &[65012]), seg4(2, &[65001]), seg4(1, &[65002, 65003])].concat();
     assert_eq!(value.len(), 32);
-    let path = AsPath {
-        segments: vec![
-            Segment { kind: SegmentKind::ConfedSequence, asns: vec![65010, 65011] },
-            Segment { kind: SegmentKind::ConfedSet, asns: vec![65012] },
-            Segment { kind: SegmentKind::Sequence, asns: vec![65001] },
-            Segment { kind: SegmentKind::Set, asns: vec![65002, 65003] },
-        ],
-    };
+    let path = AsPath::from_segments(vec![
+        Segment { kind: SegmentKind::ConfedSequence, asns: vec![65010, 65011] },
+        Segment { kind: SegmentKind::ConfedSet, asns: vec![65012] },
+        Segment { kind: SegmentKind::Sequence, asns: vec![65001] },
+        Segment { kind: SegmentKind::Set, asns: vec![65002, 65003] },
+    ]);
     let bytes = update_msg(&[], &[&ORIGIN_IGP, &attr(0x40, 2, &value), &NEXT_HOP_10_0_0_1], &NLRI_1_2_3);
     let attrs = PathAttributes { as_path: Some(path.clone()), ..base_attrs() };
     golden(&bytes, &ctx4(), &Message::Update(Update { attrs, nlri: vec![n4(1, 2, 3, 0, 24)], ..Update::default() }));
@@ -557,12 +555,10 @@ fn attribute_as_path_with_sets_and_confederation_segments() {
 #[test]
 fn as4_path_leaves_out_confederation_segments() {
     // RFC 6793 §4.2.2: AS4_PATH carries no confederation segments. Path (64512) 4200000001.
-    let path = AsPath {
-        segments: vec![
-            Segment { kind: SegmentKind::ConfedSequence, asns: vec![64512] },
-            Segment { kind: SegmentKind::Sequence, asns: vec![4200000001] },
-        ],
-    };
+    let path = AsPath::from_segments(vec![
+        Segment { kind: SegmentKind::ConfedSequence, asns: vec![64512] },
+        Segment { kind: SegmentKind::Sequence, asns: vec![4200000001] },
+    ]);
     let as_path = [seg2(3, &[64512]), seg2(2, &[23456])].concat();
     let bytes = update_msg(
         &[],
@@ -662,12 +658,10 @@ fn every_attribute_at_once_in_type_code_order() {
     let bytes = update_msg(&[], &refs, &NLRI_1_2_3);
     let attrs = PathAttributes {
         origin: Some(Origin::Igp),
-        as_path: Some(AsPath {
-            segments: vec![
-                Segment { kind: SegmentKind::Sequence, asns: vec![65001, 4200000001] },
-                Segment { kind: SegmentKind::Set, asns: vec![64496, 64497] },
-            ],
-        }),
+        as_path: Some(AsPath::from_segments(vec![
+            Segment { kind: SegmentKind::Sequence, asns: vec![65001, 4200000001] },
+            Segment { kind: SegmentKind::Set, asns: vec![64496, 64497] },
+        ])),
         next_hop: Some(ip4(10, 0, 0, 1)),
         med: Some(10),
         local_pref: Some(200),

@@ -152,7 +152,7 @@ fn asns(numbers: BoxedStrategy<u32>) -> impl Strategy<Value = Vec<u32>> {
 /// Any AS path: for a 4-octet session.
 fn as_path_any() -> impl Strategy<Value = AsPath> {
     vec((segment_kind(), asns(asn().boxed())).prop_map(|(kind, asns)| Segment { kind, asns }), 0..4)
-        .prop_map(|segments| AsPath { segments })
+        .prop_map(AsPath::from_segments)
 }
 
 /// An AS path that survives a 2-octet session exactly (see the module comment): leading
@@ -165,7 +165,7 @@ fn as_path_two_octet() -> impl Strategy<Value = AsPath> {
         .prop_map(|(kind, asns)| Segment { kind, asns });
     (vec(confed, 0..3), vec(plain, 0..4)).prop_map(|(mut c, p)| {
         c.extend(p);
-        AsPath { segments: c }
+        AsPath::from_segments(c)
     })
 }
 

@@ -86,7 +86,7 @@ action = "reject"
         next_hop: None,
     };
     let ctx = EvalContext { local_asn: 65001, self_next_hop: None };
-    let path = |asns: Vec<u32>| AsPath { segments: vec![Segment { kind: SegmentKind::Sequence, asns }] };
+    let path = |asns: Vec<u32>| AsPath::from_segments(vec![Segment { kind: SegmentKind::Sequence, asns }]);
 
     // 65002 65010 gets tagged and prepended to four ASes, which the second rule refuses.
     let mut attrs = PathAttributes { as_path: Some(path(vec![65002, 65010])), ..Default::default() };

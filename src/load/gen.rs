@@ -107,7 +107,7 @@ fn attrs(rng: &mut Rng, p: &Params, hops: usize, communities: usize, med: bool, 
     let asns = p.first_as.into_iter().chain((0..hops).map(|_| rng.asn())).collect();
     PathAttributes {
         origin: Some(if rng.chance(10) { Origin::Incomplete } else { Origin::Igp }),
-        as_path: Some(AsPath { segments: vec![Segment { kind: SegmentKind::Sequence, asns }] }),
+        as_path: Some(AsPath::from_segments(vec![Segment { kind: SegmentKind::Sequence, asns }])),
         next_hop: Some(Ipv4Addr::from(u32::from(p.next_hop) + rng.below(u64::from(next_hops)) as u32)),
         med: med.then(|| rng.below(1_000) as u32),
         communities: (0..communities).map(|_| ((rng.asn() & 0xffff) << 16) | rng.below(1_000) as u32).collect(),
@@ -207,7 +207,7 @@ mod tests {
     fn first_as_leads_every_path_and_next_hops_stay_in_range() {
         let p = Params { first_as: Some(4_200_000_100), ..Params::diverse(2_000) };
         for (a, _) in diverse(&p) {
-            assert_eq!(a.as_path.as_ref().unwrap().segments[0].asns[0], 4_200_000_100);
+            assert_eq!(a.as_path.as_ref().unwrap().segments().next().unwrap().asns[0], 4_200_000_100);
             let nh = u32::from(a.next_hop.unwrap()) - u32::from(p.next_hop);
             assert!(nh < DIVERSE_NEXT_HOPS);
         }

@@ -118,7 +118,7 @@ fn translate(pattern: &str) -> String {
 pub fn render_as_path(path: Option<&AsPath>, out: &mut String) {
     out.clear();
     let Some(path) = path else { return };
-    for (i, s) in path.segments.iter().enumerate() {
+    for (i, s) in path.segments().enumerate() {
         if i > 0 {
             out.push(' ');
         }

@@ -203,13 +203,11 @@ fn as_path_length_counts_as_best_path_does() {
     let p = peer();
     let route = view(&p, "10.1.0.0/16");
     let mut a = attrs(&[]);
-    a.as_path = Some(AsPath {
-        segments: vec![
-            seg(SegmentKind::ConfedSequence, &[64512, 64513]),
-            seg(SegmentKind::Sequence, &[65002]),
-            seg(SegmentKind::Set, &[65010, 65011, 65012]),
-        ],
-    });
+    a.as_path = Some(AsPath::from_segments(vec![
+        seg(SegmentKind::ConfedSequence, &[64512, 64513]),
+        seg(SegmentKind::Sequence, &[65002]),
+        seg(SegmentKind::Set, &[65010, 65011, 65012]),
+    ]));
     assert!(holds(Match::as_path_length(Some(2), Some(2)).unwrap(), &route, &a));
     assert!(holds(Match::AsPathContains(64513), &route, &a), "confederation members count as contained");
     assert!(!holds(Match::OriginAs(65012), &route, &a), "a path ending in a set has no origin AS");
@@ -218,7 +216,7 @@ fn as_path_length_counts_as_best_path_does() {
 
 #[test]
 fn as_path_regex_table() {
-    let path = |segments: Vec<Segment>| Some(AsPath { segments });
+    let path = |segments: Vec<Segment>| Some(AsPath::from_segments(segments));
     let seq = |asns: &[u32]| Some(AsPath::sequence(asns.iter().copied()));
     let empty = Some(AsPath::empty());
     let with_set = path(vec![seg(SegmentKind::Sequence, &[65001, 65002]), seg(SegmentKind::Set, &[65003, 65004])]);
@@ -269,14 +267,12 @@ fn as_path_regex_table() {
 
 #[test]
 fn the_regex_text_is_the_path_as_printed() {
-    let path = AsPath {
-        segments: vec![
-            seg(SegmentKind::ConfedSet, &[64512, 64513]),
-            seg(SegmentKind::ConfedSequence, &[64514]),
-            seg(SegmentKind::Sequence, &[0, 9, 10, 65535, 4_200_000_001, u32::MAX]),
-            seg(SegmentKind::Set, &[3, 1]),
-        ],
-    };
+    let path = AsPath::from_segments(vec![
+        seg(SegmentKind::ConfedSet, &[64512, 64513]),
+        seg(SegmentKind::ConfedSequence, &[64514]),
+        seg(SegmentKind::Sequence, &[0, 9, 10, 65535, 4_200_000_001, u32::MAX]),
+        seg(SegmentKind::Set, &[3, 1]),
+    ]);
     let mut text = "stale".to_string();
     aspath_regex::render_as_path(Some(&path), &mut text);
     assert_eq!(text, path.to_string());

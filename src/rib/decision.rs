@@ -416,7 +416,7 @@ mod tests {
     use std::cmp::Ordering;
 
     use super::*;
-    use crate::wire::{Segment, SegmentKind};
+    use crate::wire::SegmentKind;
 
     struct Path {
         peer: PeerInfo,
@@ -565,7 +565,7 @@ mod tests {
     fn as_set_counts_one_and_missing_as_path_zero() {
         // [1 {2 3 4}] has length 2 and beats [5 6 7].
         let mut set = attrs(&[1]);
-        set.as_path.as_mut().unwrap().segments.push(Segment { kind: SegmentKind::Set, asns: vec![2, 3, 4] });
+        set.as_path.as_mut().unwrap().push_segment(SegmentKind::Set, vec![2, 3, 4]);
         assert_decides(
             vec![path(ebgp(1, 5, [1, 1, 1, 1]), attrs(&[5, 6, 7])), path(ebgp(2, 1, [2, 2, 2, 2]), set)],
             1,
@@ -891,7 +891,7 @@ mod tests {
             (false, 0) if !peer.ebgp => Some(AsPath::empty()),
             (false, 1) if !plain => {
                 let mut p = AsPath::sequence(asns);
-                p.segments.push(Segment { kind: SegmentKind::Set, asns: vec![7, 8] });
+                p.push_segment(SegmentKind::Set, vec![7, 8]);
                 Some(p)
             }
             _ => Some(AsPath::sequence(asns)),

@@ -21,7 +21,7 @@ use crate::wire::{Family, NextHop, Nlri, PathAttributes};
 
 pub fn check(peer: &Peer, local: &PeerInfo, cluster_id: Ipv4Addr, attrs: &PathAttributes) -> Result<(), &'static str> {
     if let Some(path) = &attrs.as_path {
-        let own = path.segments.iter().flat_map(|s| s.asns.iter()).filter(|&&a| a == local.asn).count();
+        let own = path.segments().flat_map(|s| s.asns.iter()).filter(|&&a| a == local.asn).count();
         if own > usize::from(peer.rules.allow_own_as) {
             return Err("AS_PATH contains our AS (loop)");
         }
