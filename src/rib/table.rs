@@ -176,9 +176,12 @@ pub type PrefixMap<K, V> = HashMap<K, V, BuildHasherDefault<<K as Key>::Hasher>>
 /// prefixes of its length (`address >> (32 - length)`) is split into a chunk (all but the
 /// low four bits), hashed with the length, and a position in the chunk (the low four bits),
 /// kept. hashbrown takes the bucket from the low bits, so the sixteen prefixes of a chunk
-/// get consecutive buckets from a random start: locality for address-ordered input, and
-/// runs of at most sixteen, so no long probe sequences whatever the input. The tag
-/// (hashbrown's top seven bits) gets the position mixed in, so that the sixteen differ.
+/// get consecutive buckets from a random start: locality for address-ordered input. At
+/// most sixteen keys share a home, whatever the input; but a chunk whose home is taken by
+/// another moves as a whole, so at high load a miss probes like a table of one-sixteenth
+/// the slots (a few groups, mostly in the same cache lines), and removing from a full
+/// chunk leaves a tombstone rather than an empty slot. The tag (hashbrown's top seven
+/// bits of a `usize`) gets the position mixed in, so that the sixteen differ.
 #[derive(Default, Clone, Copy)]
 pub struct V4Hasher(u64);
 
@@ -191,7 +194,13 @@ impl Hasher for V4Hasher {
         let chunk = (((index >> 4) << 8) | u64::from(len)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let mixed = chunk ^ (chunk >> 29);
         let pos = index & 0xf;
-        ((mixed & !0xf) | pos) ^ (pos << 57)
+        let hash = ((mixed & !0xf) | pos) ^ (pos << 57);
+        // hashbrown's tag comes from the top of a usize: bits 25..31 on 32-bit targets.
+        if cfg!(target_pointer_width = "32") {
+            hash ^ (pos << 25)
+        } else {
+            hash
+        }
     }
 
     fn write(&mut self, bytes: &[u8]) {
