@@ -49,8 +49,8 @@ pub const KEEPALIVE: [u8; 19] = {
 
 /// A runner's keepalive duty, shared with the clock.
 pub struct Duty {
-    /// Copy of the granted deadline, read by the clock's scan without taking the lock;
-    /// [`NEVER`] while the runner holds the duty.
+    /// The granted keepalive deadline; [`NEVER`] while the runner holds the duty. Written
+    /// only under the lock, read by the clock's scan without it.
     due_ms: AtomicU64,
     inner: Mutex<Inner>,
 }
@@ -79,7 +79,6 @@ struct Inner {
     /// The connection the handles belong to.
     conn: ConnId,
     handles: Option<Handles>,
-    due_ms: u64,
     interval_ms: u64,
     /// While granted: the hold deadline and time, and the runner's other deadlines.
     hold: Option<(u64, u64)>,
@@ -113,7 +112,7 @@ pub enum Sent {
 
 impl Default for Duty {
     fn default() -> Duty {
-        Duty { due_ms: AtomicU64::new(NEVER), inner: Mutex::new(Inner { due_ms: NEVER, ..Inner::default() }) }
+        Duty { due_ms: AtomicU64::new(NEVER), inner: Mutex::default() }
     }
 }
 
@@ -126,7 +125,6 @@ impl Duty {
     /// clock sent since it was granted (`None` if nothing).
     pub fn revoke(&self) -> Option<Reclaimed> {
         let mut inner = self.lock();
-        inner.due_ms = NEVER;
         inner.hold = None;
         self.due_ms.store(NEVER, Ordering::Relaxed);
         if inner.handles.is_none() || (inner.sent == 0 && inner.leftover.is_empty()) {
@@ -148,7 +146,7 @@ impl Duty {
                     *inner = Inner { conn: grant.conn, handles: Some(h), ..Inner::default() };
                 }
                 Err(_) => {
-                    *inner = Inner { due_ms: NEVER, ..Inner::default() };
+                    *inner = Inner::default();
                     self.due_ms.store(NEVER, Ordering::Relaxed);
                     return false;
                 }
@@ -157,7 +155,6 @@ impl Duty {
         inner.interval_ms = grant.interval_ms.max(1);
         inner.hold = grant.hold;
         inner.other_ms = grant.other_ms;
-        inner.due_ms = grant.keepalive_ms;
         self.due_ms.store(grant.keepalive_ms, Ordering::Relaxed);
         true
     }
@@ -193,7 +190,7 @@ impl Duty {
         if inner.handles.is_none() {
             return;
         }
-        *inner = Inner { due_ms: NEVER, ..Inner::default() };
+        *inner = Inner::default();
         self.due_ms.store(NEVER, Ordering::Relaxed);
     }
 
@@ -207,10 +204,9 @@ impl Duty {
     pub fn send_due(&self, now_ms: u64) -> Sent {
         let Ok(mut guard) = self.inner.try_lock() else { return Sent::Nothing };
         let inner = &mut *guard;
-        if inner.due_ms > now_ms {
+        if self.due_ms.load(Ordering::Relaxed) > now_ms {
             return Sent::Nothing;
         }
-        inner.due_ms = NEVER;
         self.due_ms.store(NEVER, Ordering::Relaxed);
         let Some(Handles { writer, log, activity }) = &inner.handles else { return Sent::WakeRunner };
         let (conn, log) = (inner.conn, log.clone());
@@ -222,8 +218,7 @@ impl Duty {
         }
         let outcome = match written {
             Ok(n) if n == KEEPALIVE.len() => {
-                inner.due_ms = now_ms + inner.interval_ms;
-                self.due_ms.store(inner.due_ms, Ordering::Relaxed);
+                self.due_ms.store(now_ms + inner.interval_ms, Ordering::Relaxed);
                 Sent::Keepalive
             }
             Ok(n) if n > 0 => {

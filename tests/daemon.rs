@@ -16,25 +16,7 @@ use ternd::{wait_for, Ternd, TERNCTL, TERND};
 
 /// A config for a daemon at `me` (AS `asn`) with the given neighbor blocks.
 fn config(asn: u32, me: &str, neighbors: &str, extra: &str) -> String {
-    format!(
-        r#"[router]
-asn = {asn}
-router_id = "{me}"
-listen = ["{me}:179"]
-state_dir = "@DIR@/state"
-hold_time = 6
-keepalive = 2
-connect_retry = 1
-
-[admin]
-socket = "@DIR@/tern.sock"
-
-[log]
-level = "debug"
-
-{extra}
-{neighbors}"#
-    )
+    ternd::router_config(asn, me, &[&format!("{me}:179")], "", "debug") + &format!("{extra}\n{neighbors}")
 }
 
 fn neighbor(name: &str, address: &str, local: &str, asn: u32, extra: &str) -> String {

@@ -30,13 +30,7 @@ fn kernel_routes(ns: &Netns, v6: bool) -> String {
 }
 
 fn config(asn: u32, id: &str, listen: &[&str], extra: &str, neighbors: &[(&str, &str, &str, u32)]) -> String {
-    let listen: Vec<String> = listen.iter().map(|a| format!("\"{a}\"")).collect();
-    let mut c = format!(
-        "[router]\nasn = {asn}\nrouter_id = \"{id}\"\nlisten = [{}]\nstate_dir = \"@DIR@/state\"\n\
-         hold_time = 6\nkeepalive = 2\nconnect_retry = 1\n{extra}\n[admin]\nsocket = \"@DIR@/tern.sock\"\n\
-         [log]\nlevel = \"debug\"\n",
-        listen.join(", ")
-    );
+    let mut c = ternd::router_config(asn, id, listen, extra, "debug");
     for (name, address, local, remote) in neighbors {
         let family = if address.contains(':') { "ipv6-unicast" } else { "ipv4-unicast" };
         c += &format!(

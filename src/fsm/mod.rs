@@ -352,8 +352,7 @@ impl Fsm {
 
     /// The earliest deadline of any timer, so that a runner can sleep until then.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let conn_timers = self.conns.iter().flat_map(|c| [c.delay_open, c.hold, c.keepalive]);
-        [self.connect_retry, self.idle_hold].into_iter().chain(conn_timers).flatten().min()
+        self.earliest(false)
     }
 
     /// The Established connection's keepalive and hold timers, which the runner lets the
@@ -365,8 +364,12 @@ impl Fsm {
 
     /// Like [`Fsm::next_deadline`], leaving out the timers of [`Fsm::idle_timers`].
     pub fn next_deadline_except_idle(&self) -> Option<Instant> {
+        self.earliest(true)
+    }
+
+    fn earliest(&self, except_idle: bool) -> Option<Instant> {
         let conn_timers = self.conns.iter().flat_map(|c| {
-            let idle = c.progress == Progress::Established && c.keepalive.is_some();
+            let idle = except_idle && c.progress == Progress::Established && c.keepalive.is_some();
             [c.delay_open, c.hold.filter(|_| !idle), c.keepalive.filter(|_| !idle)]
         });
         [self.connect_retry, self.idle_hold].into_iter().chain(conn_timers).flatten().min()

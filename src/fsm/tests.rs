@@ -406,13 +406,11 @@ fn idle_hold_backs_off_while_the_peer_keeps_failing_and_caps() {
     assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 120, 120, 120]);
 }
 
-#[test]
-fn a_stable_session_forgets_earlier_failures() {
-    let mut mine = r1();
-    mine.idle_hold = Duration::from_secs(1);
-    mine.idle_hold_jitter = None;
-    mine.hold_time = 0;
-    let mut h = One::new(mine);
+/// A started machine (idle hold 1 s, no jitter) whose peer connected and dropped three times.
+fn failed_three_times(mut cfg: SessionConfig) -> One {
+    cfg.idle_hold = Duration::from_secs(1);
+    cfg.idle_hold_jitter = None;
+    let mut h = One::new(cfg);
     h.input(Input::ManualStart);
     for _ in 0..3 {
         let conn = h.fsm.next_conn_id();
@@ -421,6 +419,14 @@ fn a_stable_session_forgets_earlier_failures() {
         h.run(Duration::from_secs(10));
     }
     assert_eq!(h.fsm.failures, 3);
+    h
+}
+
+#[test]
+fn a_stable_session_forgets_earlier_failures() {
+    let mut mine = r1();
+    mine.hold_time = 0;
+    let mut h = failed_three_times(mine);
     let conn = h.fsm.next_conn_id();
     h.input(Input::TcpConnected { conn, direction: Direction::Inbound });
     let mut peer = r2();
@@ -435,18 +441,7 @@ fn a_stable_session_forgets_earlier_failures() {
 fn a_stable_session_forgets_earlier_failures_without_ticks() {
     // An idle runner gets no ticks while the clock keeps its session alive: the drop
     // itself must see that the session was up long enough.
-    let mut mine = r1();
-    mine.idle_hold = Duration::from_secs(1);
-    mine.idle_hold_jitter = None;
-    let mut h = One::new(mine);
-    h.input(Input::ManualStart);
-    for _ in 0..3 {
-        let conn = h.fsm.next_conn_id();
-        h.input(Input::TcpConnected { conn, direction: Direction::Inbound });
-        h.input(Input::TcpFailed { conn });
-        h.run(Duration::from_secs(10));
-    }
-    assert_eq!(h.fsm.failures, 3);
+    let mut h = failed_three_times(r1());
     let conn = h.establish(&r2());
     h.now += config::STABLE_AFTER;
     h.input(Input::TcpFailed { conn });

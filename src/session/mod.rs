@@ -332,12 +332,7 @@ impl Runner {
         match event {
             ReadEvent::Message(decoded) => {
                 let kind = decoded.message.message_type();
-                if kind == crate::wire::MessageType::Keepalive {
-                    self.s.status.live.keepalives_received.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    self.status.received.count(kind);
-                    self.stale = true;
-                }
+                self.count(kind, false);
                 if let Some(live) = self.conns.get(&conn) {
                     debug!(live.log, "recv {} message", kind.name(); "message" => kind.name(), "message_contents" => %Contents(&decoded.message));
                     for fault in &decoded.faults {
@@ -586,10 +581,19 @@ impl Runner {
             warn!(live.log, "message not sent"; "error" => %e);
             return;
         }
+        self.count(kind, true);
+    }
+
+    /// Counts a message in or out: KEEPALIVEs in the live counters (which the reader and
+    /// the clock count too), the others in the status, to be published.
+    fn count(&mut self, kind: crate::wire::MessageType, sent: bool) {
         if kind == crate::wire::MessageType::Keepalive {
-            self.s.status.live.keepalives_sent.fetch_add(1, Ordering::Relaxed);
+            let live = &self.s.status.live;
+            let counter = if sent { &live.keepalives_sent } else { &live.keepalives_received };
+            counter.fetch_add(1, Ordering::Relaxed);
         } else {
-            self.status.sent.count(kind);
+            let counts = if sent { &mut self.status.sent } else { &mut self.status.received };
+            counts.count(kind);
             self.stale = true;
         }
     }

@@ -352,23 +352,12 @@ pub fn peer_lacks<P: Peer>(peer: &P, prefix: &str) {
 
 /// tern's configuration for a test: the router, its own prefixes, and the neighbors.
 pub fn tern_config(peers: &[&Spec], origins: &[Announce], level: &str) -> String {
-    let mut s = format!(
-        r#"[router]
-asn = {TERN_ASN}
-router_id = "{TERN_V4}"
-listen = ["{TERN_V4}:179", "[{TERN_V6}]:179"]
-state_dir = "@DIR@/state"
-hold_time = 6
-keepalive = 2
-connect_retry = 1
-
-[admin]
-socket = "@DIR@/tern.sock"
-
-[log]
-level = "{level}"
-
-"#
+    let mut s = crate::ternd::router_config(
+        TERN_ASN,
+        TERN_V4,
+        &[&format!("{TERN_V4}:179"), &format!("[{TERN_V6}]:179")],
+        "",
+        level,
     );
     for o in origins {
         s += &o.tern_origin();

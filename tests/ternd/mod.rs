@@ -23,6 +23,33 @@ pub use tern_platform::process::Signal;
 pub const TERND: &str = env!("CARGO_BIN_EXE_ternd");
 pub const TERNCTL: &str = env!("CARGO_BIN_EXE_ternctl");
 
+/// The `[router]`, `[admin]` and `[log]` sections of a test's configuration: short timers
+/// (hold 6 s, keepalive 2 s, connect retry 1 s), and state and admin socket under the
+/// test's directory (`@DIR@`). `router_extra` is more of `[router]` (or sections that
+/// follow it).
+pub fn router_config(asn: u32, router_id: &str, listen: &[&str], router_extra: &str, level: &str) -> String {
+    let listen: Vec<String> = listen.iter().map(|a| format!("\"{a}\"")).collect();
+    format!(
+        r#"[router]
+asn = {asn}
+router_id = "{router_id}"
+listen = [{}]
+state_dir = "@DIR@/state"
+hold_time = 6
+keepalive = 2
+connect_retry = 1
+{router_extra}
+[admin]
+socket = "@DIR@/tern.sock"
+
+[log]
+level = "{level}"
+
+"#,
+        listen.join(", ")
+    )
+}
+
 /// Polls `ok` every 100 ms until it holds; panics naming `what` after `timeout`.
 pub fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
